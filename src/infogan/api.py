@@ -1,0 +1,169 @@
+"""The jobs behind the CLI, usable from Python: train a run, draw traversals and samples, evaluate."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+
+from .config import Config
+from .data import ImageData, load_dataset
+from .errors import CheckpointError, ConfigError
+from .files import atomic_write_bytes
+from .hooks import Checkpoints, MetricsLog, Progress, Samples
+from .metrics import evaluate as evaluate_model
+from .model import InfoGAN
+from .runs import RunDir, load_checkpoint, load_model
+from .train import Hook, Trainer, resolve_device, step_budget
+from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
+
+# Keys a resumed run may change: how long and where it runs, never what it computes.
+RESUMABLE = {"train.steps", "train.epochs", "train.minutes", "train.device", "train.threads"}
+
+
+def load_data(config: Config) -> ImageData:
+    return load_dataset(config.data.name, config.data.data_dir or None, config.data.split)
+
+
+class Figures(Hook):
+    """At the end of training: a traversal grid per code, as in the paper's Figure 2."""
+
+    def __init__(self, run: RunDir):
+        self.run = run
+
+    def end(self, trainer: Trainer, diverged: bool) -> None:
+        if diverged or trainer.step == 0:
+            return
+        for code in trainer.model.spec.codes:
+            traversal_png(trainer.model, code.name, self.run.path / "figures" / f"traverse-{code.name}.png")
+
+
+@dataclass
+class TrainResult:
+    run: RunDir
+    step: int
+    stopped_by_signal: bool
+
+
+@contextmanager
+def _stop_on_signals(trainer: Trainer) -> Iterator[None]:
+    """SIGINT/SIGTERM ask the loop to stop after the current step (a second Ctrl-C aborts)."""
+
+    def request(signum, frame):
+        if trainer.stop_requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        trainer.stop_requested = True
+
+    old = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def train(
+    config: Config, out: str | Path, *, resume: bool = False, overrides: dict[str, Any] | None = None, progress: bool = True
+) -> TrainResult:
+    """Train a new run in ``out``, or continue the one there with ``resume``."""
+    run = RunDir(Path(out))
+    overrides = overrides or {}
+    if resume:
+        ckpt = load_checkpoint(run.latest_checkpoint())
+        config = ckpt.config
+        fixed = sorted(set(overrides) - RESUMABLE)
+        if fixed:
+            raise ConfigError(f"{fixed[0]} cannot change when resuming; start a new run with another --out")
+    else:
+        if run.checkpoints() or run.metrics_path.exists():
+            raise ConfigError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
+    config = apply_overrides(config, overrides).validate()
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
+    device = resolve_device(config.train.device)
+    data = load_data(config)
+    trainer = Trainer.resume(ckpt, data, device, config) if resume else Trainer(config, data, device)
+    config.save(run.config_path)
+
+    steps = step_budget(config, len(data))
+    seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
+    if steps is None and seconds is None:
+        raise ConfigError("no training budget: set --steps, --epochs or --minutes")
+    log = MetricsLog(run, config.train.log_every)
+    hooks: list[Hook] = [log]
+    if progress:
+        hooks.append(Progress(log, steps, seconds))
+    hooks += [
+        Samples(run, config.train.sample_every),
+        Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
+        Figures(run),
+    ]
+    with _stop_on_signals(trainer):
+        trainer.fit(steps=steps, seconds=seconds, hooks=hooks)
+    return TrainResult(run, trainer.step, trainer.stop_requested)
+
+
+def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
+    """A copy of ``config`` with dotted keys (``loss.lambda_cat``) replaced, type-checked as TOML would be."""
+    data = _asdict(config)
+    for key, value in overrides.items():
+        section, _, name = key.partition(".")
+        data[section][name] = value
+    if any(k in overrides for k in ("train.steps", "train.epochs", "train.minutes")):
+        # A budget given on the command line replaces the config's budget instead of racing it.
+        for k in ("steps", "epochs", "minutes"):
+            if f"train.{k}" not in overrides:
+                data["train"][k] = 0
+    return Config.from_dict(data)
+
+
+def _asdict(config: Config) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def traverse(run_dir: str | Path, out: str | Path, code: str | None = None, lo: float = -2.0, hi: float = 2.0,
+             steps: int = 10, rows: int = 10, seed: int = 0) -> Path:
+    model = load_model(run_dir)
+    name = code or model.spec.codes[0].name
+    if not model.spec.codes:
+        raise ConfigError("this model has no latent codes to traverse")
+    if steps < 2 or rows < 1:
+        raise ConfigError("--steps must be >= 2 and --rows >= 1")
+    traversal_png(model, name, out, lo=lo, hi=hi, steps=steps, rows=rows, seed=seed)
+    return Path(out)
+
+
+def sample(run_dir: str | Path, out: str | Path, n: int = 64, assignments: list[str] | None = None, seed: int = 0) -> Path:
+    if n < 1:
+        raise ConfigError("--n must be >= 1")
+    model = load_model(run_dir)
+    latent = sample_latent(model, n, seed, parse_assignments(model, assignments or []))
+    save_png(grid(model.generate(latent), ncol=max(1, round(n**0.5)), scale=2), out)
+    return Path(out)
+
+
+def evaluate(run_dir: str | Path, data: str | None = None, data_dir: str | None = None, split: str | None = None,
+             code: str | None = None) -> dict[str, Any]:
+    """Evaluate the newest checkpoint of a run; also saves ``evaluation.json`` in the run."""
+    model = load_model(run_dir)
+    cfg = model.config.data
+    dataset = load_dataset(data or cfg.name, data_dir or cfg.data_dir or None, split or cfg.split)
+    if dataset.shape != model.image_shape:
+        raise ConfigError(f"data {dataset.name} has images of shape {dataset.shape}, the model needs {model.image_shape}")
+    t0 = time.perf_counter()
+    result = evaluate_model(model, dataset, code)
+    result["seconds"] = round(time.perf_counter() - t0, 2)
+    result["step"] = model.step
+    if Path(run_dir).is_dir():
+        atomic_write_bytes(Path(run_dir) / "evaluation.json", (json.dumps(result, indent=2) + "\n").encode())
+    return result
+
+
+__all__ = ["train", "traverse", "sample", "evaluate", "CheckpointError"]

@@ -1,0 +1,193 @@
+"""``infogan`` command line: subcommands parse their flags and delegate to :mod:`infogan.api`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .config import PRESETS, Config, preset
+from .data import DATASETS
+from .errors import InfoganError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (plus a pointer to --help), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _train(args: argparse.Namespace) -> int:
+    from . import api
+
+    overrides = {
+        key: value
+        for key, value in {
+            "train.seed": args.seed,
+            "train.steps": args.steps,
+            "train.epochs": args.epochs,
+            "train.minutes": args.minutes,
+            "train.device": args.device,
+            "train.threads": args.threads,
+            "loss.lambda_cat": args.lambda_cat,
+            "loss.lambda_cont": args.lambda_cont,
+            "optim.batch_size": args.batch_size,
+            "optim.lr_d": args.lr_d,
+            "optim.lr_g": args.lr_g,
+            "data.name": args.data,
+            "data.data_dir": args.data_dir,
+        }.items()
+        if value is not None
+    }
+    if args.resume:
+        if args.out is None:
+            raise InfoganError("--resume needs --out RUN_DIR naming the run to continue")
+        if args.config or args.preset:
+            raise InfoganError("--resume takes its config from RUN_DIR; drop --config/--preset")
+        config = Config()  # replaced by the run's own config
+    else:
+        config = Config.load(args.config) if args.config else preset(args.preset or "mnist")
+    out = args.out or f"runs/{args.preset or 'mnist'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = api.train(config, out, resume=args.resume, overrides=overrides, progress=not args.quiet)
+    how = "stopped by signal" if result.stopped_by_signal else "done"
+    print(f"{how} at step {result.step}; run directory: {result.run.path}")
+    if result.stopped_by_signal:
+        print(f"continue with: infogan train --resume --out {result.run.path}")
+    return 0
+
+
+def _traverse(args: argparse.Namespace) -> int:
+    from . import api
+
+    lo, hi = args.range
+    path = api.traverse(args.run_dir, args.out, args.code, lo, hi, args.steps, args.rows, args.seed)
+    print(path)
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from . import api
+
+    print(api.sample(args.run_dir, args.out, args.n, args.set, args.seed))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from . import api
+
+    r = api.evaluate(args.run_dir, args.data, args.data_dir, args.split, args.code)
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    print(f"step {r['step']}, data {r['data']} ({r['n_images']} images)")
+    if "accuracy" in r:
+        print(f"  {r['code']}: accuracy {r['accuracy'] * 100:.2f}%  NMI {r['nmi']:.3f}  (Hungarian-matched, no labels used in training)")
+    for name, mi in r["mi"].items():
+        print(f"  L_I({name}) = {mi:.3f} nats   H({name}) = {r['entropy'][name]:.3f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="infogan", description="InfoGAN (Chen et al., 2016): interpretable codes learned without labels.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"infogan {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a model (defaults: MNIST preset on the bundled digits, about 9 minutes)")
+    t.add_argument("--preset", choices=sorted(PRESETS), help="paper preset (default mnist)")
+    t.add_argument("--config", type=Path, help="TOML config file (e.g. a run's config.toml)")
+    t.add_argument("--out", type=Path, help="run directory (default runs/PRESET-TIMESTAMP)")
+    budget = t.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=_positive(int), help="train until this many steps in total")
+    budget.add_argument("--epochs", type=_positive(float), help="train for this many passes over the data")
+    budget.add_argument("--minutes", type=_positive(float), help="train for this much wall time (this call)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--lambda-cat", type=_non_negative, help="MI weight of categorical codes (0: plain GAN)")
+    t.add_argument("--lambda-cont", type=_non_negative, help="MI weight of continuous codes")
+    t.add_argument("--batch-size", type=_positive(int))
+    t.add_argument("--lr-d", type=_positive(float), help="learning rate of D and Q")
+    t.add_argument("--lr-g", type=_positive(float), help="learning rate of G")
+    t.add_argument("--data", choices=DATASETS, help="dataset (default: the preset's, bundled digits)")
+    t.add_argument("--data-dir", help="folder with the dataset's files (for --data mnist: the IDX .gz files)")
+    t.add_argument("--device", help="auto, cpu, cuda or cuda:N")
+    t.add_argument("--threads", type=_positive(int), help="CPU threads for torch")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_train)
+
+    v = sub.add_parser("traverse", help="grid: rows fix the noise, columns vary one code (paper Figure 2)")
+    v.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    v.add_argument("--code", help="code to vary (default: the first)")
+    v.add_argument("--range", type=float, nargs=2, default=(-2.0, 2.0), metavar=("LO", "HI"),
+                   help="range of a continuous code (default -2 2)")
+    v.add_argument("--steps", type=_positive(int), default=10, help="columns for a continuous code")
+    v.add_argument("--rows", type=_positive(int), default=10)
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    v.set_defaults(func=_traverse)
+
+    s = sub.add_parser("sample", help="a grid of samples, optionally with codes pinned")
+    s.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    s.add_argument("--n", type=_positive(int), default=64)
+    s.add_argument("--set", action="append", default=[], metavar="CODE=VALUE", help="pin a code, e.g. cat0=3 or c1=0.5")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    s.set_defaults(func=_sample)
+
+    e = sub.add_parser("evaluate", help="categorical code as a label-free classifier; L_I vs H(c)")
+    e.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    e.add_argument("--data", choices=DATASETS, help="dataset (default: the run's)")
+    e.add_argument("--data-dir", help="folder with the dataset's files")
+    e.add_argument("--split", choices=("train", "test"), help="default: the run's")
+    e.add_argument("--code", help="categorical code to score (default: the first)")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.set_defaults(func=_evaluate)
+    return p
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InfoganError as e:
+        print(f"infogan {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # disk full, permissions, a path that is a folder...
+        where = f" {e.filename}" if e.filename else ""
+        print(f"infogan {args.command}: error:{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"infogan {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> Any:
+    sys.exit(main())

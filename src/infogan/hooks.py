@@ -1,0 +1,129 @@
+"""Bookkeeping around the training loop: metrics log, progress bar, sample grids, checkpoints.
+
+Each hook is small and independent; the loop in :mod:`infogan.train` only calls them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+from tqdm import tqdm
+
+from .errors import DivergenceError
+from .runs import RunDir
+from .train import Hook, StepOutput, Trainer
+from .viz import grid, sample_latent, save_png
+
+
+class MetricsLog(Hook):
+    """Appends one JSON line per tick to ``metrics.jsonl``; stops the run on NaN/Inf.
+
+    Reading losses forces a device sync, so it happens only here, every ``every`` steps."""
+
+    def __init__(self, run: RunDir | None, every: int):
+        self.run, self.every = run, every
+        self.last: dict | None = None
+
+    def start(self, trainer: Trainer) -> None:
+        self._mark = (trainer.step, time.perf_counter())
+
+    def after_step(self, trainer: Trainer, out: StepOutput) -> None:
+        step0, t0 = self._mark
+        now = time.perf_counter()
+        rec = {
+            "step": trainer.step,
+            "epoch": round(trainer.step / trainer.batches.per_epoch, 3),
+            "time": round(trainer.elapsed, 2),
+            "img_per_s": round((trainer.step - step0) * trainer.config.optim.batch_size / max(now - t0, 1e-9), 1),
+            "loss_d": out.d.loss.item(),
+            "loss_g": out.g.loss.item(),
+            "gan_d": out.d.gan.item(),
+            "gan_g": out.g.gan.item(),
+        }
+        for name, value in out.d.mi.items():
+            rec[f"mi/{name}"] = value.item()
+            rec[f"H/{name}"] = trainer.model.spec.code(name).entropy
+        self._mark = (trainer.step, now)
+        bad = [k for k, v in rec.items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            raise DivergenceError(
+                f"training diverged at step {trainer.step}: {bad[0]} is {rec[bad[0]]}; "
+                "the last checkpoint is intact; lower the learning rates and resume or restart"
+            )
+        self.last = rec
+        if self.run is not None:
+            with self.run.metrics_path.open("a") as f:
+                f.write(json.dumps(rec) + "\n")
+
+
+class Progress(Hook):
+    """A progress bar over steps (or seconds, for a time budget) showing the latest losses and L_I."""
+
+    def __init__(self, log: MetricsLog, steps: int | None, seconds: float | None):
+        self.log, self.steps, self.seconds = log, steps, seconds
+        self.bar: tqdm | None = None
+        self._shown: dict | None = None
+
+    def start(self, trainer: Trainer) -> None:
+        by_time = self.steps is None
+        self._origin = trainer.elapsed
+        self.bar = tqdm(
+            total=round(self.seconds) if by_time else self.steps,
+            initial=0 if by_time else trainer.step,
+            unit="s" if by_time else "step",
+            desc="train",
+            file=sys.stderr,
+            dynamic_ncols=True,
+            mininterval=0.5 if sys.stderr.isatty() else 30,
+            bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} [{elapsed}<{remaining}{postfix}]" if by_time else None,
+        )
+
+    def after_step(self, trainer: Trainer, out: StepOutput) -> None:
+        if self.steps is None:
+            self.bar.n = min(trainer.elapsed - self._origin, self.bar.total)
+            self.bar.update(0)  # redraws, rate-limited by mininterval
+        else:
+            self.bar.update(1)
+        rec = self.log.last
+        if rec is not None and rec is not self._shown:
+            self._shown = rec
+            mi = " ".join(f"{k[3:]}={v:.2f}" for k, v in rec.items() if k.startswith("mi/"))
+            self.bar.set_postfix_str(
+                f"step={rec['step']} D={rec['loss_d']:.3f} G={rec['loss_g']:.3f} L_I[{mi}] {rec['img_per_s']:.0f}img/s",
+                refresh=False,
+            )
+
+    def end(self, trainer: Trainer, diverged: bool) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Samples(Hook):
+    """A grid from one fixed latent batch every ``every`` steps, so progress is comparable."""
+
+    def __init__(self, run: RunDir, every: int, n: int = 100, seed: int = 1234):
+        self.run, self.every, self.n, self.seed = run, every, n, seed
+
+    def after_step(self, trainer: Trainer, out: StepOutput) -> None:
+        images = trainer.model.generate(sample_latent(trainer.model, self.n, self.seed))
+        save_png(grid(images, 10), self.run.path / "samples" / f"step-{trainer.step:07d}.png")
+
+
+class Checkpoints(Hook):
+    """Saves every ``every`` steps and at the end; keeps the newest ``keep`` files."""
+
+    def __init__(self, run: RunDir, every: int, keep: int):
+        self.run, self.every, self.keep = run, every, keep
+        self.saved_step = -1
+
+    def after_step(self, trainer: Trainer, out: StepOutput) -> None:
+        trainer.save(self.run.checkpoint_path(trainer.step))
+        self.run.prune(self.keep)
+        self.saved_step = trainer.step
+
+    def end(self, trainer: Trainer, diverged: bool) -> None:
+        if not diverged and trainer.step != self.saved_step and trainer.step > 0:
+            self.after_step(trainer, None)

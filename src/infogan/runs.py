@@ -1,0 +1,185 @@
+"""Run directories and checkpoints.
+
+A run directory holds ``config.toml`` (the resolved config), ``metrics.jsonl``, figures, and
+``checkpoints/step-NNNNNNN.safetensors``. A checkpoint is one self-describing safetensors
+file: the weights, optimizer moments, RNG and data-order states as tensors, and the step,
+config, network keyword arguments and optimizer hyper-parameters as JSON/TOML metadata.
+Loading parses tensors and text only; nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as st_save
+
+from .config import Config
+from .errors import CheckpointError, ConfigError
+from .files import atomic_write_bytes
+from .model import InfoGAN
+
+FORMAT = "infogan-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class RunDir:
+    path: Path
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.toml"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    def checkpoint_path(self, step: int) -> Path:
+        return self.checkpoint_dir / f"step-{step:07d}.safetensors"
+
+    def checkpoints(self) -> list[Path]:
+        """Checkpoint files, oldest first."""
+        return sorted(self.checkpoint_dir.glob("step-*.safetensors"))
+
+    def latest_checkpoint(self) -> Path:
+        found = self.checkpoints()
+        if not found:
+            raise CheckpointError(f"no checkpoint in {self.checkpoint_dir}; train first with: infogan train --out {self.path}")
+        return found[-1]
+
+    def config(self) -> Config:
+        if not self.config_path.is_file():
+            raise CheckpointError(f"{self.path} is not a run directory (no config.toml)")
+        try:
+            return Config.load(self.config_path)
+        except ConfigError as e:
+            raise CheckpointError(f"{self.config_path}: {e}") from None
+
+    def prune(self, keep: int) -> None:
+        for old in self.checkpoints()[:-keep]:
+            old.unlink(missing_ok=True)
+
+
+# ---- checkpoint file ----------------------------------------------------------------
+@dataclass
+class Checkpoint:
+    step: int
+    config: Config
+    net_kwargs: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+    meta: dict[str, Any] = field(default_factory=dict)  # JSON-able trainer state (data cursor, ...)
+    optim_groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def module_state(self, prefix: str) -> dict[str, torch.Tensor]:
+        p = prefix + "."
+        return {k[len(p) :]: v for k, v in self.tensors.items() if k.startswith(p)}
+
+    def optimizer_state(self, name: str) -> dict[str, Any]:
+        """Rebuild a torch optimizer state_dict from the flat tensors and stored groups."""
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in self.module_state(f"optim.{name}").items():
+            idx, slot = key.split(".", 1)
+            state.setdefault(int(idx), {})[slot] = value
+        groups = [dict(g, betas=tuple(g["betas"])) if "betas" in g else g for g in self.optim_groups[name]]
+        return {"state": state, "param_groups": groups}
+
+
+def save_checkpoint(
+    path: Path,
+    *,
+    step: int,
+    model: InfoGAN,
+    optimizers: dict[str, torch.optim.Optimizer],
+    rng: dict[str, torch.Tensor],
+    meta: dict[str, Any],
+) -> None:
+    tensors: dict[str, torch.Tensor] = {}
+    for prefix, module in (("G", model.generator), ("D", model.discriminator)):
+        tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
+    groups = {}
+    for name, opt in optimizers.items():
+        sd = opt.state_dict()
+        for idx, slots in sd["state"].items():
+            tensors.update({f"optim.{name}.{idx}.{k}": v for k, v in slots.items() if torch.is_tensor(v)})
+        groups[name] = sd["param_groups"]
+    tensors.update({f"rng.{k}": v for k, v in rng.items()})
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    metadata = {
+        "format": FORMAT,
+        "version": str(VERSION),
+        "step": str(step),
+        "config": model.config.to_toml(),
+        "net_kwargs": json.dumps(InfoGAN.net_kwargs(model.config, model.channels)),
+        "optim_groups": json.dumps(groups),
+        "meta": json.dumps(meta),
+    }
+    atomic_write_bytes(path, st_save(tensors, metadata))
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            md = f.metadata() or {}
+            if md.get("format") != FORMAT:
+                raise CheckpointError(f"{path} is not an infogan checkpoint")
+            if int(md.get("version", "0")) > VERSION:
+                raise CheckpointError(
+                    f"{path} has checkpoint format {md['version']}, newer than this infogan reads ({VERSION}); upgrade infogan"
+                )
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        return Checkpoint(
+            step=int(md["step"]),
+            config=Config.from_toml(md["config"], f"{path} config"),
+            net_kwargs=json.loads(md["net_kwargs"]),
+            tensors=tensors,
+            meta=json.loads(md["meta"]),
+            optim_groups=json.loads(md["optim_groups"]),
+        )
+    except CheckpointError:
+        raise
+    except (SafetensorError, OSError, ValueError, KeyError, ConfigError) as e:
+        raise CheckpointError(f"{path} is corrupt or unreadable ({type(e).__name__}: {str(e)[:120]})") from None
+
+
+def load_weights(model: InfoGAN, ckpt: Checkpoint) -> InfoGAN:
+    """Copy a checkpoint's weights into ``model`` (built from the same config)."""
+    if ckpt.net_kwargs != InfoGAN.net_kwargs(model.config, model.channels):
+        raise CheckpointError(f"checkpoint networks {ckpt.net_kwargs} differ from the model's; use the run's own config")
+    try:
+        model.generator.load_state_dict(ckpt.module_state("G"))
+        model.discriminator.load_state_dict(ckpt.module_state("D"))
+    except RuntimeError as e:
+        raise CheckpointError(f"checkpoint weights do not match its config: {str(e).splitlines()[0]}") from None
+    model.step = ckpt.step
+    return model
+
+
+def restore_model(ckpt: Checkpoint, device: torch.device | str = "cpu") -> InfoGAN:
+    return load_weights(InfoGAN.build(ckpt.config, channels=ckpt.net_kwargs["channels"], device=device), ckpt)
+
+
+def load_model(run_dir: str | Path, device: torch.device | str = "cpu") -> InfoGAN:
+    """The newest trained model of a run directory (or a checkpoint file), ready for inference."""
+    path = Path(run_dir)
+    if not path.exists():
+        raise CheckpointError(f"run directory {path} does not exist")
+    ckpt = load_checkpoint(path if path.is_file() else RunDir(path).latest_checkpoint())
+    model = restore_model(ckpt, device)
+    model.generator.eval()
+    model.discriminator.eval()
+    return model

@@ -1,0 +1,218 @@
+"""Training: the paper's algorithm as a loop, with bookkeeping in small hooks.
+
+Each iteration (``Trainer.train_step``):
+
+1. take a minibatch of real images x;
+2. sample noise z and codes c from their priors, generate G(z, c);
+3. D/Q step: ascend log D(x) + log(1 - D(G(z, c))) + lambda L_I on D, Q and their shared body;
+4. G step: descend -log D(G(z, c)) - lambda L_I on G (through the updated D and Q).
+
+The fake batch of step 2 is reused by the G step; D's parameters are frozen while G's
+gradient flows through it, so no weight gradient is computed that nothing uses.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import torch
+
+from .config import Config
+from .data import ImageData
+from .errors import CheckpointError, DataError, DivergenceError
+from .model import InfoGAN
+from .objective import InfoGANObjective, Terms
+from .runs import Checkpoint, load_weights, save_checkpoint
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise DataError(f"--device {name} asked for, but no CUDA device is available; use --device cpu")
+    return torch.device(name)
+
+
+class Batches:
+    """Shuffled minibatch indices over an in-memory dataset, one permutation per epoch.
+
+    The last incomplete batch of an epoch is dropped so BatchNorm always sees full batches.
+    Its whole state (permutation, cursor, epoch) goes into checkpoints for exact resume."""
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator):
+        if n < batch_size:
+            raise DataError(f"the dataset has {n} images, fewer than one batch of {batch_size}; lower --batch-size")
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+        self.epoch, self.cursor = 0, 0
+        self.perm = torch.randperm(n, generator=generator, device=generator.device)
+
+    @property
+    def per_epoch(self) -> int:
+        return self.n // self.batch_size
+
+    def next(self) -> torch.Tensor:
+        if self.cursor + self.batch_size > self.n:
+            self.perm = torch.randperm(self.n, generator=self.generator, device=self.generator.device)
+            self.cursor, self.epoch = 0, self.epoch + 1
+        idx = self.perm[self.cursor : self.cursor + self.batch_size]
+        self.cursor += self.batch_size
+        return idx
+
+
+@contextmanager
+def frozen(module: torch.nn.Module) -> Iterator[None]:
+    """Skip weight gradients of ``module`` while still back-propagating through it."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    d: Terms
+    g: Terms
+
+
+class Hook:
+    """Called after every ``every``-th step, plus once at the start and once at the end."""
+
+    every: int = 1
+
+    def start(self, trainer: "Trainer") -> None: ...
+
+    def after_step(self, trainer: "Trainer", out: StepOutput) -> None: ...
+
+    def end(self, trainer: "Trainer", diverged: bool) -> None: ...
+
+
+class Trainer:
+    def __init__(self, config: Config, data: ImageData, device: torch.device | str = "cpu"):
+        config.validate()
+        self.config = config
+        self.device = torch.device(device)
+        torch.manual_seed(config.train.seed)  # network initialisation
+        self.model = InfoGAN.build(config, channels=data.shape[0], device=self.device)
+        if data.shape != self.model.image_shape:
+            raise DataError(
+                f"data {data.name} has images of shape {data.shape}, the {config.model.family!r} networks "
+                f"need {self.model.image_shape}; pick a matching preset or data"
+            )
+        o = config.optim
+        self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
+        self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
+        self.objective = InfoGANObjective(self.model.spec, config.loss.lambda_cat, config.loss.lambda_cont)
+        # One generator drives latents and data order, so a run is a function of its seed.
+        self.rng = torch.Generator(device=self.device).manual_seed(config.train.seed)
+        self.images = self.model.to_net(data.images)  # the whole dataset lives on the device
+        self.batches = Batches(len(data), o.batch_size, self.rng)
+        self.step = 0
+        self.elapsed = 0.0  # seconds of training so far, across resumes
+        self.stop_requested = False  # set from a signal handler: stop cleanly after this step
+
+    # ---- the algorithm --------------------------------------------------------------
+    def train_step(self) -> StepOutput:
+        G, D, spec = self.model.generator, self.model.discriminator, self.model.spec
+        G.train()
+        D.train()
+        x = self.images[self.batches.next()]
+        latent = spec.sample(x.shape[0], self.rng, self.device)
+        fake = G(spec.generator_input(latent))
+
+        d_real, _ = D(x)
+        d_fake, q_fake = D(fake.detach(), q_from_detached_body=self.objective.plain_gan)
+        d_terms = self.objective.discriminator_loss(d_real, d_fake, q_fake, latent.codes)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_terms.loss.backward()
+        self.opt_d.step()
+
+        with frozen(D):
+            d_fake, q_fake = D(fake)
+            g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes)
+            self.opt_g.zero_grad(set_to_none=True)
+            g_terms.loss.backward()
+        self.opt_g.step()
+
+        self.step += 1
+        return StepOutput(d_terms, g_terms)
+
+    # ---- the loop -------------------------------------------------------------------
+    def fit(self, *, steps: int | None = None, seconds: float | None = None, hooks: Iterable[Hook] = ()) -> None:
+        """Train until ``steps`` total steps or ``seconds`` of wall time in this call, whichever first."""
+        hooks = list(hooks)
+        for h in hooks:
+            h.start(self)
+        t0 = time.perf_counter()
+        start_elapsed = self.elapsed
+        diverged = False
+        try:
+            while (
+                not self.stop_requested
+                and (steps is None or self.step < steps)
+                and (seconds is None or self.elapsed - start_elapsed < seconds)
+            ):
+                out = self.train_step()
+                self.elapsed = start_elapsed + time.perf_counter() - t0
+                for h in hooks:
+                    if self.step % h.every == 0:
+                        h.after_step(self, out)
+        except DivergenceError:
+            diverged = True
+            raise
+        finally:
+            # Also on Ctrl-C: the step in flight has either completed or not started, so the
+            # state is consistent and worth saving; after a divergence it is not.
+            for h in hooks:
+                h.end(self, diverged)
+
+    # ---- checkpoints ----------------------------------------------------------------
+    def save(self, path) -> None:
+        rng = {"torch": torch.get_rng_state(), "train": self.rng.get_state(), "perm": self.batches.perm}
+        meta = {"epoch": self.batches.epoch, "cursor": self.batches.cursor, "elapsed": self.elapsed}
+        save_checkpoint(
+            path, step=self.step, model=self.model, optimizers={"d": self.opt_d, "g": self.opt_g}, rng=rng, meta=meta
+        )
+
+    @classmethod
+    def resume(
+        cls, ckpt: Checkpoint, data: ImageData, device: torch.device | str = "cpu", config: Config | None = None
+    ) -> "Trainer":
+        """Continue from a checkpoint; ``config`` may change the budget and device, not the maths."""
+        trainer = cls(config or ckpt.config, data, device)
+        load_weights(trainer.model, ckpt)
+        try:
+            trainer.opt_d.load_state_dict(ckpt.optimizer_state("d"))
+            trainer.opt_g.load_state_dict(ckpt.optimizer_state("g"))
+            torch.set_rng_state(ckpt.tensors["rng.torch"])
+            trainer.rng.set_state(ckpt.tensors["rng.train"])
+            perm = ckpt.tensors["rng.perm"].to(trainer.device)
+        except (KeyError, ValueError, RuntimeError) as e:
+            raise CheckpointError(f"checkpoint training state is incomplete or mismatched: {e}") from None
+        if perm.numel() != len(data):
+            raise CheckpointError(
+                f"checkpoint was trained on {perm.numel()} images but the data now has {len(data)}; use the same data"
+            )
+        trainer.batches.perm = perm
+        trainer.batches.epoch = int(ckpt.meta["epoch"])
+        trainer.batches.cursor = int(ckpt.meta["cursor"])
+        trainer.step = ckpt.step
+        trainer.elapsed = float(ckpt.meta["elapsed"])
+        return trainer
+
+
+def step_budget(config: Config, n_images: int) -> int | None:
+    """Total steps from ``train.steps`` or ``train.epochs``; None when only minutes bound the run."""
+    t = config.train
+    if t.steps > 0:
+        return t.steps
+    if t.epochs > 0:
+        return max(1, math.ceil(t.epochs * (n_images // config.optim.batch_size)))
+    return None

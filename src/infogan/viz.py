@@ -1,0 +1,125 @@
+"""Figures: image grids, code traversals (the paper's Figure 2) and L_I curves (Figure 1)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .codes import Latent
+from .errors import ConfigError
+from .files import atomic_write_bytes
+from .model import InfoGAN
+
+
+def grid(images: torch.Tensor, ncol: int, pad: int = 2, scale: int = 1) -> Image.Image:
+    """Tile [N, C, H, W] images in [0, 1] row-major into one picture with white gutters."""
+    n, c, h, w = images.shape
+    nrow = -(-n // ncol)
+    canvas = np.ones((nrow * (h + pad) + pad, ncol * (w + pad) + pad, c), dtype=np.float32)
+    arr = images.detach().float().cpu().clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    for i in range(n):
+        r, col = divmod(i, ncol)
+        y, x = pad + r * (h + pad), pad + col * (w + pad)
+        canvas[y : y + h, x : x + w] = arr[i]
+    pixels = (canvas * 255).round().astype(np.uint8)
+    img = Image.fromarray(pixels[..., 0] if c == 1 else pixels, "L" if c == 1 else "RGB")
+    return img.resize((img.width * scale, img.height * scale), Image.NEAREST) if scale > 1 else img
+
+
+def save_png(img: Image.Image, path: str | Path) -> None:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def parse_assignments(model: InfoGAN, assignments: list[str]) -> dict[str, float | int]:
+    """Parse ``NAME=VALUE`` code settings, checking the name and the value's range."""
+    out: dict[str, float | int] = {}
+    for item in assignments:
+        name, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects NAME=VALUE, got {item!r}")
+        code = model.spec.code(name.strip())
+        try:
+            value = int(raw) if code.categorical else float(raw)
+        except ValueError:
+            kind = "an integer" if code.categorical else "a number"
+            raise ConfigError(f"--set {item}: {code.name} needs {kind}") from None
+        if code.categorical and not 0 <= value < code.k:
+            raise ConfigError(f"--set {item}: {code.name} takes 0..{code.k - 1}")
+        out[code.name] = value
+    return out
+
+
+def sample_latent(model: InfoGAN, n: int, seed: int, fixed: dict[str, float | int] | None = None) -> Latent:
+    """Prior samples (deterministic in ``seed``) with some codes pinned to given values."""
+    latent = model.spec.sample(n, torch.Generator().manual_seed(seed))
+    for name, value in (fixed or {}).items():
+        latent.codes[name] = torch.full_like(latent.codes[name], value)
+    return latent
+
+
+def traversal(
+    model: InfoGAN, code_name: str, *, lo: float = -2.0, hi: float = 2.0, steps: int = 10, rows: int = 10, seed: int = 0
+) -> torch.Tensor:
+    """Images [rows * cols, C, H, W]: each row fixes z and the other codes, columns vary one code.
+
+    A categorical code takes each of its k values in turn; a continuous code goes from
+    ``lo`` to ``hi``. In rows, the other categorical codes cycle through their values (so
+    every digit shows up) and the other continuous codes sit at 0, as in the paper's Figure 2."""
+    code = model.spec.code(code_name)
+    values = torch.arange(code.k) if code.categorical else torch.linspace(lo, hi, steps)
+    cols = len(values)
+    base = model.spec.sample(rows, torch.Generator().manual_seed(seed))
+    z = base.z.repeat_interleave(cols, 0)
+    codes = {}
+    for other in model.spec.codes:
+        if other.name == code.name:
+            codes[other.name] = values.repeat(rows)
+        elif other.categorical:
+            codes[other.name] = (torch.arange(rows) % other.k).repeat_interleave(cols)
+        else:
+            codes[other.name] = torch.zeros(rows * cols)
+    return model.generate(Latent(z, codes))
+
+
+def traversal_png(model: InfoGAN, code_name: str, path: str | Path, **kw) -> None:
+    images = traversal(model, code_name, **kw)
+    code = model.spec.code(code_name)
+    save_png(grid(images, code.k if code.categorical else kw.get("steps", 10), scale=2), path)
+
+
+def read_metrics(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def plot_mi_curves(runs: dict[str, str | Path], code: str, path: str | Path, max_step: int | None = None) -> None:
+    """L_I of one code over iterations for several runs, with H(c) drawn (the paper's Figure 1)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    entropy = None
+    for label, metrics in runs.items():
+        rows = [r for r in read_metrics(metrics) if max_step is None or r["step"] <= max_step]
+        ax.plot([r["step"] for r in rows], [r[f"mi/{code}"] for r in rows], label=label)
+        entropy = rows[0][f"H/{code}"] if rows else entropy
+    if entropy is not None:
+        ax.axhline(entropy, color="k", linestyle="--", linewidth=1, label=f"H({code}) = {entropy:.3f}")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(f"L_I({code}) [nats]")
+    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    atomic_write_bytes(Path(path), buf.getvalue())
