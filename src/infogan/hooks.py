@@ -58,6 +58,11 @@ class MetricsLog(Hook):
             with self.run.metrics_path.open("a") as f:
                 f.write(json.dumps(rec) + "\n")
 
+    def end(self, trainer: Trainer, diverged: bool) -> None:
+        # Log the final step too, so every run ends with a record of where it stopped.
+        if not diverged and trainer.last_output is not None and (self.last or {}).get("step") != trainer.step:
+            self.after_step(trainer, trainer.last_output)
+
 
 class Progress(Hook):
     """A progress bar over steps (or seconds, for a time budget) showing the latest losses and L_I."""

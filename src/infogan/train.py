@@ -117,6 +117,7 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0  # seconds of training so far, across resumes
         self.stop_requested = False  # set from a signal handler: stop cleanly after this step
+        self.last_output: StepOutput | None = None
 
     # ---- the algorithm --------------------------------------------------------------
     def train_step(self) -> StepOutput:
@@ -159,7 +160,7 @@ class Trainer:
                 and (steps is None or self.step < steps)
                 and (seconds is None or self.elapsed - start_elapsed < seconds)
             ):
-                out = self.train_step()
+                out = self.last_output = self.train_step()
                 self.elapsed = start_elapsed + time.perf_counter() - t0
                 for h in hooks:
                     if self.step % h.every == 0:

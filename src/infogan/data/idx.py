@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from infogan.errors import DataError
+from infogan.files import atomic_write_bytes
 
 # IDX type codes and their big-endian numpy dtypes, as specified on the MNIST page.
 _CODE_TO_DTYPE: dict[int, np.dtype] = {
@@ -87,22 +88,11 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     header = bytes([0, 0, codes[native], array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     payload = header + np.ascontiguousarray(array, dtype=big).tobytes()
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates the file 0600; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            # mtime=0 and no embedded file name keep the output identical across runs.
-            with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=f, mtime=0) as gz:
-                gz.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    # mtime=0 and no embedded file name keep the output identical across runs.
+    with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=buf, mtime=0) as gz:
+        gz.write(payload)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _find(data_dir: Path, name: str) -> Path | None:

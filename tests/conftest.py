@@ -1,0 +1,21 @@
+import pytest
+import torch
+
+from infogan.config import Config, TrainConfig, preset
+from infogan.data import ImageData
+
+
+@pytest.fixture
+def tiny_data() -> ImageData:
+    """64 random 'digits' with labels: enough for full batches, fast for every test."""
+    g = torch.Generator().manual_seed(0)
+    images = (torch.rand(64, 1, 28, 28, generator=g) * 255).to(torch.uint8)
+    return ImageData("tiny", images, torch.arange(64) % 10)
+
+
+@pytest.fixture
+def tiny_config() -> Config:
+    cfg = preset("mnist")
+    cfg.optim.batch_size = 16
+    cfg.train = TrainConfig(seed=3, steps=4, log_every=1, sample_every=2, checkpoint_every=2, device="cpu")
+    return cfg

@@ -1,0 +1,106 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from infogan.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 3-step run on the bundled digits, shared by the read-only commands below."""
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--steps", "3", "--batch-size", "16", "--out", str(out), "--quiet", "--device", "cpu"]) == 0
+    return out
+
+
+def test_train_writes_a_complete_run(trained):
+    assert (trained / "config.toml").is_file()
+    assert [json.loads(r)["step"] for r in (trained / "metrics.jsonl").read_text().splitlines()] == [3]
+    assert [p.name for p in (trained / "checkpoints").iterdir()] == ["step-0000003.safetensors"]
+    assert {p.name for p in (trained / "figures").iterdir()} == {"traverse-cat0.png", "traverse-c1.png", "traverse-c2.png"}
+
+
+def test_resume_continues_and_refuses_new_maths(trained, capsys):
+    code, out, _ = run(capsys, "train", "--resume", "--out", str(trained), "--steps", "5", "--quiet")
+    assert code == 0 and "step 5" in out
+    code, _, err = run(capsys, "train", "--resume", "--out", str(trained), "--steps", "6", "--lambda-cat", "2")
+    assert code == 1 and "cannot change when resuming" in err and len(err.strip().splitlines()) == 1
+
+
+def test_training_into_an_existing_run_is_refused(trained, capsys):
+    code, _, err = run(capsys, "train", "--steps", "1", "--out", str(trained))
+    assert code == 1 and "already holds a run" in err
+
+
+def test_traverse_sample_evaluate(trained, tmp_path, capsys):
+    code, _, _ = run(capsys, "traverse", str(trained), "--code", "c1", "--steps", "7", "--rows", "3", "--out", str(tmp_path / "t.png"))
+    assert code == 0 and Image.open(tmp_path / "t.png").size[0] > Image.open(tmp_path / "t.png").size[1]
+    code, _, _ = run(capsys, "sample", str(trained), "--n", "16", "--set", "cat0=3", "--set", "c1=0.5", "--out", str(tmp_path / "s.png"))
+    assert code == 0 and (tmp_path / "s.png").is_file()
+    code, out, _ = run(capsys, "evaluate", str(trained), "--json")
+    r = json.loads(out)
+    assert code == 0 and r["n_images"] == 10000 and 0 <= r["accuracy"] <= 1 and set(r["mi"]) == {"cat0", "c1", "c2"}
+    assert (trained / "evaluation.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--steps", "0"], "must be > 0"),
+        (["train", "--steps", "2", "--minutes", "1"], "not allowed with argument"),
+        (["train", "--lambda-cat", "-1"], "must be >= 0"),
+        (["train", "--bogus"], "unrecognized arguments"),
+        (["train", "--preset", "cifar"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+        (["traverse", "somewhere"], "required: --out"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_user_errors_are_one_line_exit_1(trained, tmp_path, capsys):
+    cases = [
+        (["train", "--data", "mnist", "--data-dir", str(tmp_path / "nodata"), "--out", str(tmp_path / "r1")], "nodata"),
+        (["train", "--data", "mnist", "--out", str(tmp_path / "r2")], "needs --data-dir"),
+        (["train", "--config", str(tmp_path / "none.toml")], "cannot read config"),
+        (["evaluate", str(tmp_path / "missing-run")], "does not exist"),
+        (["sample", str(trained), "--set", "cat0=12", "--out", str(tmp_path / "x.png")], "takes 0..9"),
+        (["traverse", str(trained), "--code", "c7", "--out", str(tmp_path / "x.png")], "no code named"),
+        (["train", "--resume"], "--resume needs --out"),
+    ]
+    for argv, message in cases:
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and message in err and len(err.strip().splitlines()) == 1, (argv, err)
+
+
+def test_corrupt_checkpoint_is_one_line(trained, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(trained, broken)
+    for ck in (broken / "checkpoints").iterdir():
+        ck.write_bytes(ck.read_bytes()[:500])
+    code, _, err = run(capsys, "evaluate", str(broken))
+    assert code == 1 and "corrupt" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "train", "--resume", "--out", str(broken))
+    assert code == 1 and "corrupt" in err
+
+
+def test_module_entry_point_and_help():
+    r = subprocess.run([sys.executable, "-m", "infogan", "train", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "--lambda-cat" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "infogan", "evaluate"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1

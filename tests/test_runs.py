@@ -1,0 +1,104 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from infogan.errors import CheckpointError
+from infogan.model import InfoGAN
+from infogan.runs import RunDir, load_checkpoint, load_model
+from infogan.train import Trainer
+
+
+@pytest.fixture
+def saved(tiny_config, tiny_data, tmp_path):
+    t = Trainer(tiny_config, tiny_data)
+    t.train_step()
+    path = tmp_path / "checkpoints" / "step-0000001.safetensors"
+    t.save(path)
+    tiny_config.save(tmp_path / "config.toml")
+    return t, path
+
+
+def test_checkpoint_is_self_describing(saved):
+    t, path = saved
+    ck = load_checkpoint(path)
+    assert ck.step == 1 and ck.config == t.config
+    assert ck.net_kwargs == {"input_dim": 74, "q_dim": 14, "channels": 1, "output": "sigmoid"}
+    assert {"rng.torch", "rng.train", "rng.perm"} <= set(ck.tensors)
+    assert any(k.startswith("optim.d.") for k in ck.tensors) and any(k.startswith("optim.g.") for k in ck.tensors)
+
+
+def test_load_model_reproduces_outputs(saved, tmp_path):
+    t, _ = saved
+    model = load_model(tmp_path)
+    latent = model.spec.sample(4, torch.Generator().manual_seed(0))
+    t.model.generator.eval()
+    assert torch.equal(model.generate(latent), t.model.generate(latent))
+    assert model.step == 1
+
+
+def test_truncated_checkpoint_is_a_clear_error(saved):
+    _, path = saved
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="corrupt or unreadable"):
+        load_checkpoint(path)
+
+
+def test_garbage_and_foreign_files_are_rejected(tmp_path):
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00" * 64)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(junk)
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, str(foreign))
+    with pytest.raises(CheckpointError, match="not an infogan checkpoint"):
+        load_checkpoint(foreign)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+
+
+def test_future_format_version_is_refused(saved, tmp_path):
+    _, path = saved
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    meta["version"] = "99"
+    save_file(tensors, str(path), metadata=meta)
+    with pytest.raises(CheckpointError, match="upgrade infogan"):
+        load_checkpoint(path)
+
+
+def test_weights_from_another_config_are_refused(saved, tmp_path):
+    _, path = saved
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    kwargs = json.loads(meta["net_kwargs"])
+    kwargs["q_dim"] = 12
+    meta["net_kwargs"] = json.dumps(kwargs)
+    save_file(tensors, str(path), metadata=meta)
+    with pytest.raises(CheckpointError, match="differ"):
+        load_model(path)
+
+
+def test_run_dir_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_model(tmp_path / "missing")
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        RunDir(tmp_path).latest_checkpoint()
+    with pytest.raises(CheckpointError, match="not a run directory"):
+        RunDir(tmp_path).config()
+
+
+def test_prune_keeps_newest(tmp_path):
+    run = RunDir(tmp_path)
+    for s in (1, 5, 10, 20):
+        run.checkpoint_path(s).parent.mkdir(exist_ok=True)
+        run.checkpoint_path(s).write_bytes(b"x")
+    run.prune(2)
+    assert [p.name for p in run.checkpoints()] == ["step-0000010.safetensors", "step-0000020.safetensors"]

@@ -1,0 +1,112 @@
+import math
+
+import pytest
+import torch
+
+from infogan.errors import DataError, DivergenceError
+from infogan.data import ImageData
+from infogan.hooks import Checkpoints, MetricsLog
+from infogan.runs import RunDir, load_checkpoint
+from infogan.train import Batches, Trainer, step_budget
+
+
+def _params(module):
+    return {n: p.detach().clone() for n, p in module.named_parameters()}
+
+
+def test_one_step_updates_every_parameter(tiny_config, tiny_data):
+    t = Trainer(tiny_config, tiny_data)
+    g0, d0 = _params(t.model.generator), _params(t.model.discriminator)
+    out = t.train_step()
+    assert t.step == 1
+    assert all(not torch.equal(p, g0[n]) for n, p in t.model.generator.named_parameters())
+    assert all(not torch.equal(p, d0[n]) for n, p in t.model.discriminator.named_parameters())
+    assert math.isfinite(out.d.loss.item()) and math.isfinite(out.g.loss.item())
+    assert all(p.requires_grad for p in t.model.discriminator.parameters())  # unfrozen after the G step
+
+
+def test_plain_gan_step_leaves_body_untouched_by_q(tiny_config, tiny_data):
+    """With lambda = 0 the Q probe's loss must not move D: D's params equal those of a run without Q."""
+    tiny_config.loss.lambda_cat = tiny_config.loss.lambda_cont = 0.0
+    t = Trainer(tiny_config, tiny_data)
+    assert t.objective.plain_gan
+    t.train_step()
+    # Rescaling the Q head cannot change a body gradient that Q never contributed to.
+    t2 = Trainer(tiny_config, tiny_data)
+    with torch.no_grad():
+        for p in t2.model.discriminator.q_head.parameters():
+            p.mul_(0.5)
+    t2.train_step()
+    for (n, p), (_, p2) in zip(t.model.discriminator.body.named_parameters(), t2.model.discriminator.body.named_parameters()):
+        assert torch.allclose(p, p2, atol=1e-6), n
+
+
+def test_batches_cover_each_epoch_once_and_drop_remainder():
+    b = Batches(50, 16, torch.Generator().manual_seed(0))
+    assert b.per_epoch == 3
+    seen = torch.cat([b.next() for _ in range(3)])
+    assert len(set(seen.tolist())) == 48 and b.epoch == 0
+    b.next()
+    assert b.epoch == 1
+    with pytest.raises(DataError, match="fewer than one batch"):
+        Batches(10, 16, torch.Generator())
+
+
+def test_step_budget(tiny_config):
+    tiny_config.train.steps = 0
+    tiny_config.train.epochs = 2.5
+    assert step_budget(tiny_config, 64) == 10  # 4 batches of 16 per epoch
+    tiny_config.train.epochs = 0
+    assert step_budget(tiny_config, 64) is None
+
+
+def test_resume_gives_the_same_next_steps(tiny_config, tiny_data, tmp_path):
+    a = Trainer(tiny_config, tiny_data)
+    for _ in range(3):
+        a.train_step()
+    a.save(tmp_path / "ck.safetensors")
+    for _ in range(2):
+        a.train_step()
+
+    b = Trainer.resume(load_checkpoint(tmp_path / "ck.safetensors"), tiny_data)
+    assert b.step == 3
+    for _ in range(2):
+        b.train_step()
+    for m_a, m_b in ((a.model.generator, b.model.generator), (a.model.discriminator, b.model.discriminator)):
+        for (n, pa), (_, pb) in zip(m_a.state_dict().items(), m_b.state_dict().items()):
+            assert torch.equal(pa, pb), n
+    for oa, ob in ((a.opt_d, b.opt_d), (a.opt_g, b.opt_g)):
+        sa, sb = oa.state_dict()["state"], ob.state_dict()["state"]
+        assert sa.keys() == sb.keys()
+        for i in sa:
+            assert torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"]) and torch.equal(sa[i]["step"], sb[i]["step"])
+
+
+def test_fit_with_hooks_logs_and_checkpoints(tiny_config, tiny_data, tmp_path):
+    run = RunDir(tmp_path)
+    t = Trainer(tiny_config, tiny_data)
+    log = MetricsLog(run, 1)
+    t.fit(steps=5, hooks=[log, Checkpoints(run, 2, keep=2)])
+    assert t.step == 5
+    lines = run.metrics_path.read_text().splitlines()
+    assert len(lines) == 5 and '"mi/cat0"' in lines[0]
+    assert [p.name for p in run.checkpoints()] == ["step-0000004.safetensors", "step-0000005.safetensors"]
+
+
+def test_divergence_stops_without_overwriting_checkpoints(tiny_config, tiny_data, tmp_path):
+    run = RunDir(tmp_path)
+    t = Trainer(tiny_config, tiny_data)
+    t.fit(steps=2, hooks=[Checkpoints(run, 2, keep=3)])
+    with torch.no_grad():
+        t.model.generator.net[0].weight.fill_(float("nan"))
+    with pytest.raises(DivergenceError, match="diverged at step 3"):
+        t.fit(steps=6, hooks=[MetricsLog(run, 1), Checkpoints(run, 1, keep=3)])
+    assert [p.name for p in run.checkpoints()] == ["step-0000002.safetensors"]
+    good = load_checkpoint(run.checkpoints()[0])
+    assert all(torch.isfinite(v).all() for k, v in good.tensors.items() if v.is_floating_point())
+
+
+def test_data_shape_must_match_networks(tiny_config):
+    wrong = ImageData("wrong", torch.zeros(32, 1, 32, 32, dtype=torch.uint8), None)
+    with pytest.raises(DataError, match="shape"):
+        Trainer(tiny_config, wrong)
