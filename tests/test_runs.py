@@ -24,7 +24,7 @@ def test_checkpoint_is_self_describing(saved):
     t, path = saved
     ck = load_checkpoint(path)
     assert ck.step == 1 and ck.config == t.config
-    assert ck.net_kwargs == {"input_dim": 74, "q_dim": 14, "channels": 1, "output": "sigmoid"}
+    assert ck.net_kwargs == {"input_dim": 74, "q_dim": 12, "channels": 1, "output": "sigmoid"}
     assert {"rng.torch", "rng.train", "rng.perm"} <= set(ck.tensors)
     assert any(k.startswith("optim.d.") for k in ck.tensors) and any(k.startswith("optim.g.") for k in ck.tensors)
 
@@ -79,7 +79,7 @@ def test_weights_from_another_config_are_refused(saved, tmp_path):
         meta = dict(f.metadata())
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     kwargs = json.loads(meta["net_kwargs"])
-    kwargs["q_dim"] = 12
+    kwargs["q_dim"] = 14
     meta["net_kwargs"] = json.dumps(kwargs)
     save_file(tensors, str(path), metadata=meta)
     with pytest.raises(CheckpointError, match="differ"):

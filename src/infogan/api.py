@@ -15,11 +15,10 @@ import torch
 
 from .config import Config
 from .data import ImageData, load_dataset
-from .errors import CheckpointError, ConfigError
+from .errors import ConfigError
 from .files import atomic_write_bytes
-from .hooks import Checkpoints, MetricsLog, Progress, Samples
+from .hooks import Checkpoints, Figures, MetricsLog, Progress, Samples
 from .metrics import evaluate as evaluate_model
-from .model import InfoGAN
 from .runs import RunDir, load_checkpoint, load_model
 from .train import Hook, Trainer, resolve_device, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
@@ -30,19 +29,6 @@ RESUMABLE = {"train.steps", "train.epochs", "train.minutes", "train.device", "tr
 
 def load_data(config: Config) -> ImageData:
     return load_dataset(config.data.name, config.data.data_dir or None, config.data.split)
-
-
-class Figures(Hook):
-    """At the end of training: a traversal grid per code, as in the paper's Figure 2."""
-
-    def __init__(self, run: RunDir):
-        self.run = run
-
-    def end(self, trainer: Trainer, diverged: bool) -> None:
-        if diverged or trainer.step == 0:
-            return
-        for code in trainer.model.spec.codes:
-            traversal_png(trainer.model, code.name, self.run.path / "figures" / f"traverse-{code.name}.png")
 
 
 @dataclass
@@ -103,7 +89,7 @@ def train(
     hooks += [
         Samples(run, config.train.sample_every),
         Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
-        Figures(run),
+        Figures(run, config.train.sample_every),
     ]
     with _stop_on_signals(trainer):
         trainer.fit(steps=steps, seconds=seconds, hooks=hooks)
@@ -112,7 +98,7 @@ def train(
 
 def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
     """A copy of ``config`` with dotted keys (``loss.lambda_cat``) replaced, type-checked as TOML would be."""
-    data = _asdict(config)
+    data = dataclasses.asdict(config)
     for key, value in overrides.items():
         section, _, name = key.partition(".")
         data[section][name] = value
@@ -124,16 +110,12 @@ def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
     return Config.from_dict(data)
 
 
-def _asdict(config: Config) -> dict[str, Any]:
-    return dataclasses.asdict(config)
-
-
 def traverse(run_dir: str | Path, out: str | Path, code: str | None = None, lo: float = -2.0, hi: float = 2.0,
              steps: int = 10, rows: int = 10, seed: int = 0) -> Path:
     model = load_model(run_dir)
-    name = code or model.spec.codes[0].name
     if not model.spec.codes:
         raise ConfigError("this model has no latent codes to traverse")
+    name = code or model.spec.codes[0].name
     if steps < 2 or rows < 1:
         raise ConfigError("--steps must be >= 2 and --rows >= 1")
     traversal_png(model, name, out, lo=lo, hi=hi, steps=steps, rows=rows, seed=seed)
@@ -166,4 +148,4 @@ def evaluate(run_dir: str | Path, data: str | None = None, data_dir: str | None 
     return result
 
 
-__all__ = ["train", "traverse", "sample", "evaluate", "CheckpointError"]
+__all__ = ["train", "traverse", "sample", "evaluate"]

@@ -42,7 +42,7 @@ class CodeSpec:
     name: str
     kind: CodeKind
     k: int = 0
-    std: StdMode = "exp"
+    std: StdMode = "fixed"
     fixed_std: float = 1.0
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from .errors import DivergenceError
 from .runs import RunDir
 from .train import Hook, StepOutput, Trainer
-from .viz import grid, sample_latent, save_png
+from .viz import grid, sample_latent, save_png, traversal_png
 
 
 class MetricsLog(Hook):
@@ -131,4 +131,19 @@ class Checkpoints(Hook):
 
     def end(self, trainer: Trainer, diverged: bool) -> None:
         if not diverged and trainer.step != self.saved_step and trainer.step > 0:
+            self.after_step(trainer, None)
+
+
+class Figures(Hook):
+    """A traversal grid per code (the paper's Figure 2), refreshed every ``every`` steps and at the end."""
+
+    def __init__(self, run: RunDir, every: int):
+        self.run, self.every = run, every
+
+    def after_step(self, trainer: Trainer, out: StepOutput | None) -> None:
+        for code in trainer.model.spec.codes:
+            traversal_png(trainer.model, code.name, self.run.path / "figures" / f"traverse-{code.name}.png")
+
+    def end(self, trainer: Trainer, diverged: bool) -> None:
+        if not diverged and trainer.step > 0:
             self.after_step(trainer, None)

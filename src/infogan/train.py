@@ -107,8 +107,9 @@ class Trainer:
                 f"need {self.model.image_shape}; pick a matching preset or data"
             )
         o = config.optim
-        self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
-        self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
+        adam = {"betas": (o.beta1, o.beta2), "fused": self.device.type in ("cpu", "cuda")}  # one kernel per step
+        self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, **adam)
+        self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, **adam)
         self.objective = InfoGANObjective(self.model.spec, config.loss.lambda_cat, config.loss.lambda_cont)
         # One generator drives latents and data order, so a run is a function of its seed.
         self.rng = torch.Generator(device=self.device).manual_seed(config.train.seed)
