@@ -7,7 +7,7 @@ from infogan.errors import DataError, DivergenceError
 from infogan.data import ImageData
 from infogan.hooks import Checkpoints, MetricsLog
 from infogan.runs import RunDir, load_checkpoint
-from infogan.train import Batches, Trainer, step_budget
+from infogan.train import Batches, Hook, Trainer, step_budget
 
 
 def _params(module):
@@ -110,3 +110,30 @@ def test_data_shape_must_match_networks(tiny_config):
     wrong = ImageData("wrong", torch.zeros(32, 1, 32, 32, dtype=torch.uint8), None)
     with pytest.raises(DataError, match="shape"):
         Trainer(tiny_config, wrong)
+
+
+def test_stop_request_ends_cleanly_and_saves(tiny_config, tiny_data, tmp_path):
+    run = RunDir(tmp_path)
+    t = Trainer(tiny_config, tiny_data)
+
+    class StopAt3(Hook):
+        def after_step(self, trainer, out):
+            trainer.stop_requested = trainer.step >= 3
+
+    t.fit(steps=100, hooks=[StopAt3(), Checkpoints(run, 50, keep=2)])
+    assert t.step == 3
+    assert [p.name for p in run.checkpoints()] == ["step-0000003.safetensors"]
+
+
+def test_a_failure_inside_the_loop_saves_nothing(tiny_config, tiny_data, tmp_path):
+    run = RunDir(tmp_path)
+    t = Trainer(tiny_config, tiny_data)
+
+    class Boom(Hook):
+        def after_step(self, trainer, out):
+            if trainer.step == 2:
+                raise KeyboardInterrupt  # a hard abort (second Ctrl-C)
+
+    with pytest.raises(KeyboardInterrupt):
+        t.fit(steps=10, hooks=[Boom(), Checkpoints(run, 50, keep=2)])
+    assert run.checkpoints() == []

@@ -58,9 +58,9 @@ class MetricsLog(Hook):
             with self.run.metrics_path.open("a") as f:
                 f.write(json.dumps(rec) + "\n")
 
-    def end(self, trainer: Trainer, diverged: bool) -> None:
+    def end(self, trainer: Trainer, completed: bool) -> None:
         # Log the final step too, so every run ends with a record of where it stopped.
-        if not diverged and trainer.last_output is not None and (self.last or {}).get("step") != trainer.step:
+        if completed and trainer.last_output is not None and (self.last or {}).get("step") != trainer.step:
             self.after_step(trainer, trainer.last_output)
 
 
@@ -101,7 +101,7 @@ class Progress(Hook):
                 refresh=False,
             )
 
-    def end(self, trainer: Trainer, diverged: bool) -> None:
+    def end(self, trainer: Trainer, completed: bool) -> None:
         if self.bar is not None:
             self.bar.close()
 
@@ -129,8 +129,8 @@ class Checkpoints(Hook):
         self.run.prune(self.keep)
         self.saved_step = trainer.step
 
-    def end(self, trainer: Trainer, diverged: bool) -> None:
-        if not diverged and trainer.step != self.saved_step and trainer.step > 0:
+    def end(self, trainer: Trainer, completed: bool) -> None:
+        if completed and trainer.step != self.saved_step and trainer.step > 0:
             self.after_step(trainer, None)
 
 
@@ -144,6 +144,6 @@ class Figures(Hook):
         for code in trainer.model.spec.codes:
             traversal_png(trainer.model, code.name, self.run.path / "figures" / f"traverse-{code.name}.png")
 
-    def end(self, trainer: Trainer, diverged: bool) -> None:
-        if not diverged and trainer.step > 0:
+    def end(self, trainer: Trainer, completed: bool) -> None:
+        if completed and trainer.step > 0:
             self.after_step(trainer, None)

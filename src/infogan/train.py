@@ -23,7 +23,7 @@ import torch
 
 from .config import Config
 from .data import ImageData
-from .errors import CheckpointError, DataError, DivergenceError
+from .errors import CheckpointError, DataError
 from .model import InfoGAN
 from .objective import InfoGANObjective, Terms
 from .runs import Checkpoint, load_weights, save_checkpoint
@@ -91,7 +91,8 @@ class Hook:
 
     def after_step(self, trainer: "Trainer", out: StepOutput) -> None: ...
 
-    def end(self, trainer: "Trainer", diverged: bool) -> None: ...
+    def end(self, trainer: "Trainer", completed: bool) -> None:
+        """``completed``: the loop ended by its budget or a stop request, so the state is consistent."""
 
 
 class Trainer:
@@ -154,7 +155,7 @@ class Trainer:
             h.start(self)
         t0 = time.perf_counter()
         start_elapsed = self.elapsed
-        diverged = False
+        completed = False
         try:
             while (
                 not self.stop_requested
@@ -166,14 +167,11 @@ class Trainer:
                 for h in hooks:
                     if self.step % h.every == 0:
                         h.after_step(self, out)
-        except DivergenceError:
-            diverged = True
-            raise
+            completed = True
         finally:
-            # Also on Ctrl-C: the step in flight has either completed or not started, so the
-            # state is consistent and worth saving; after a divergence it is not.
+            # After a divergence, a hard abort or a failure inside a step the state is not worth saving.
             for h in hooks:
-                h.end(self, diverged)
+                h.end(self, completed)
 
     # ---- checkpoints ----------------------------------------------------------------
     def save(self, path) -> None:
