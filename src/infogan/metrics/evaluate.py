@@ -50,6 +50,7 @@ def evaluate(model: InfoGAN, data: ImageData, code: str | None = None, mi_sample
             nmi=score.nmi,
             mapping={str(k): v for k, v in score.mapping.items()},
             usage=score.confusion.sum(1).tolist(),
+            confusion=score.confusion.tolist(),  # rows: code values, columns: labels
         )
     mi = mi_on_samples(model, mi_samples)
     result["mi"] = mi
