@@ -3,7 +3,8 @@
 #   make test   create .venv, run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
-RUN ?= runs/demo-$(shell date +%Y%m%d-%H%M%S)
+STAMP := $(shell date +%Y%m%d-%H%M%S)
+RUN ?= runs/demo-$(STAMP)
 
 .PHONY: demo test env clean
 
