@@ -127,3 +127,11 @@ def test_sigterm_stops_after_a_step_saves_and_resumes(tmp_path):
     assert step > 0
     assert main(["train", "--resume", "--out", str(out), "--steps", str(step + 2), "--quiet"]) == 0
     assert (out / "checkpoints" / f"step-{step + 2:07d}.safetensors").is_file()
+
+
+def test_a_config_without_budget_is_refused(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[train]\nminutes = 0.0\n")
+    code, _, err = run(capsys, "train", "--config", str(cfg), "--out", str(tmp_path / "r"))
+    assert code == 1 and "no training budget" in err
+    assert not (tmp_path / "r" / "config.toml").exists()

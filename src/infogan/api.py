@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ def _stop_on_signals(trainer: Trainer) -> Iterator[None]:
             raise KeyboardInterrupt
         trainer.stop_requested = True
 
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may install signal handlers
+        return
     old = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
@@ -71,6 +75,8 @@ def train(
         if run.checkpoints() or run.metrics_path.exists():
             raise ConfigError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
     config = apply_overrides(config, overrides).validate()
+    if not (config.train.steps or config.train.epochs or config.train.minutes):
+        raise ConfigError("no training budget: set --steps, --epochs or --minutes")
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     device = resolve_device(config.train.device)
@@ -80,8 +86,6 @@ def train(
 
     steps = step_budget(config, len(data))
     seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
-    if steps is None and seconds is None:
-        raise ConfigError("no training budget: set --steps, --epochs or --minutes")
     log = MetricsLog(run, config.train.log_every)
     hooks: list[Hook] = [log]
     if progress:

@@ -65,16 +65,22 @@ class MetricsLog(Hook):
 
 
 class Progress(Hook):
-    """A progress bar over steps (or seconds, for a time budget) showing the latest losses and L_I."""
+    """A progress bar over steps (or seconds, for a time budget) showing the latest losses and L_I.
 
-    def __init__(self, log: MetricsLog, steps: int | None, seconds: float | None):
-        self.log, self.steps, self.seconds = log, steps, seconds
+    When stderr is not a terminal (CI, a log file) it prints a plain status line every
+    ``every_s`` seconds instead, so logs stay readable."""
+
+    def __init__(self, log: MetricsLog, steps: int | None, seconds: float | None, every_s: float = 30.0):
+        self.log, self.steps, self.seconds, self.every_s = log, steps, seconds, every_s
         self.bar: tqdm | None = None
         self._shown: dict | None = None
 
     def start(self, trainer: Trainer) -> None:
-        by_time = self.steps is None
         self._origin = trainer.elapsed
+        self._printed = time.monotonic()
+        if not sys.stderr.isatty():
+            return
+        by_time = self.steps is None
         self.bar = tqdm(
             total=round(self.seconds) if by_time else self.steps,
             initial=0 if by_time else trainer.step,
@@ -82,24 +88,28 @@ class Progress(Hook):
             desc="train",
             file=sys.stderr,
             dynamic_ncols=True,
-            mininterval=0.5 if sys.stderr.isatty() else 30,
             bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} [{elapsed}<{remaining}{postfix}]" if by_time else None,
         )
 
     def after_step(self, trainer: Trainer, out: StepOutput) -> None:
-        if self.steps is None:
-            self.bar.n = min(trainer.elapsed - self._origin, self.bar.total)
-            self.bar.update(0)  # redraws, rate-limited by mininterval
-        else:
-            self.bar.update(1)
+        if self.bar is not None:
+            if self.steps is None:
+                self.bar.n = min(trainer.elapsed - self._origin, self.bar.total)
+                self.bar.update(0)  # redraws, rate-limited by mininterval
+            else:
+                self.bar.update(1)
         rec = self.log.last
-        if rec is not None and rec is not self._shown:
+        if rec is None or rec is self._shown:
+            return
+        mi = " ".join(f"{k[3:]}={v:.2f}" for k, v in rec.items() if k.startswith("mi/"))
+        status = f"step={rec['step']} D={rec['loss_d']:.3f} G={rec['loss_g']:.3f} L_I[{mi}] {rec['img_per_s']:.0f}img/s"
+        if self.bar is not None:
             self._shown = rec
-            mi = " ".join(f"{k[3:]}={v:.2f}" for k, v in rec.items() if k.startswith("mi/"))
-            self.bar.set_postfix_str(
-                f"step={rec['step']} D={rec['loss_d']:.3f} G={rec['loss_g']:.3f} L_I[{mi}] {rec['img_per_s']:.0f}img/s",
-                refresh=False,
-            )
+            self.bar.set_postfix_str(status, refresh=False)
+        elif time.monotonic() - self._printed >= self.every_s:
+            self._shown, self._printed = rec, time.monotonic()
+            total = f"/{self.steps}" if self.steps else f" ({trainer.elapsed - self._origin:.0f}/{self.seconds:.0f} s)"
+            print(f"train {trainer.step}{total} {status}", file=sys.stderr, flush=True)
 
     def end(self, trainer: Trainer, completed: bool) -> None:
         if self.bar is not None:
