@@ -135,3 +135,15 @@ def test_a_config_without_budget_is_refused(tmp_path, capsys):
     code, _, err = run(capsys, "train", "--config", str(cfg), "--out", str(tmp_path / "r"))
     assert code == 1 and "no training budget" in err
     assert not (tmp_path / "r" / "config.toml").exists()
+
+
+def test_resume_skips_a_torn_checkpoint_with_a_one_line_warning(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--steps", "2", "--batch-size", "16", "--out", str(out), "--quiet"]) == 0
+    assert main(["train", "--resume", "--steps", "4", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    newest = out / "checkpoints" / "step-0000004.safetensors"
+    newest.write_bytes(newest.read_bytes()[:1000])
+    code, stdout, err = run(capsys, "train", "--resume", "--steps", "5", "--out", str(out), "--quiet")
+    assert code == 0 and "step 5" in stdout
+    assert "warning:" in err and "step-0000002" in err and len(err.strip().splitlines()) == 1

@@ -102,3 +102,44 @@ def test_prune_keeps_newest(tmp_path):
         run.checkpoint_path(s).write_bytes(b"x")
     run.prune(2)
     assert [p.name for p in run.checkpoints()] == ["step-0000010.safetensors", "step-0000020.safetensors"]
+
+
+def _two_checkpoints(tiny_config, tiny_data, tmp_path):
+    t = Trainer(tiny_config, tiny_data)
+    run = RunDir(tmp_path)
+    for step in (1, 2):
+        t.train_step()
+        t.save(run.checkpoint_path(step))
+    return run
+
+
+def test_a_flipped_byte_is_caught_by_the_checksum(tiny_config, tiny_data, tmp_path):
+    run = _two_checkpoints(tiny_config, tiny_data, tmp_path)
+    path = run.checkpoints()[-1]
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF  # same size, still parses: only the checksum can tell
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_torn_newest_checkpoint_falls_back_to_the_previous(tiny_config, tiny_data, tmp_path, damage):
+    from infogan.runs import CheckpointWarning
+
+    run = _two_checkpoints(tiny_config, tiny_data, tmp_path)
+    newest = run.checkpoints()[-1]
+    data = newest.read_bytes()
+    newest.write_bytes(data[: len(data) // 2] if damage == "truncate" else data[:-50] + bytes(50))
+    with pytest.warns(CheckpointWarning, match="step-0000001"):
+        ck = run.load_latest()
+    assert ck.step == 1
+    assert newest.exists()  # kept for inspection
+
+
+def test_all_checkpoints_corrupt_is_an_error(tiny_config, tiny_data, tmp_path):
+    run = _two_checkpoints(tiny_config, tiny_data, tmp_path)
+    for p in run.checkpoints():
+        p.write_bytes(p.read_bytes()[:300])
+    with pytest.raises(CheckpointError, match="no usable checkpoint"):
+        run.load_latest()

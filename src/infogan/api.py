@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .files import atomic_write_bytes
 from .hooks import Checkpoints, Figures, MetricsLog, Progress, Samples
 from .metrics import evaluate as evaluate_model
-from .runs import RunDir, load_checkpoint, load_model
+from .runs import RunDir, load_model
 from .train import Hook, Trainer, resolve_device, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 
@@ -66,7 +66,7 @@ def train(
     run = RunDir(Path(out))
     overrides = overrides or {}
     if resume:
-        ckpt = load_checkpoint(run.latest_checkpoint())
+        ckpt = run.load_latest()
         config = ckpt.config
         fixed = sorted(set(overrides) - RESUMABLE)
         if fixed:

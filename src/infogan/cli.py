@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -175,6 +176,8 @@ def _non_negative(text: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Library warnings (e.g. a corrupt checkpoint skipped) as one line each, like errors.
+    warnings.showwarning = lambda message, *_: print(f"infogan {args.command}: warning: {message}", file=sys.stderr)
     try:
         return args.func(args)
     except InfoganError as e:

@@ -9,7 +9,9 @@ Loading parses tensors and text only; nothing is ever unpickled.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,20 @@ from .model import InfoGAN
 
 FORMAT = "infogan-checkpoint"
 VERSION = 1
+
+
+class CheckpointWarning(UserWarning):
+    """A checkpoint was skipped (torn or corrupt) in favour of an older one."""
+
+
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over names, dtypes, shapes and bytes of every tensor, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 @dataclass
@@ -58,6 +74,22 @@ class RunDir:
         if not found:
             raise CheckpointError(f"no checkpoint in {self.checkpoint_dir}; train first with: infogan train --out {self.path}")
         return found[-1]
+
+    def load_latest(self) -> "Checkpoint":
+        """The newest checkpoint that loads and verifies; a torn or corrupt newer one is skipped
+        with a warning (it is kept on disk for inspection, and overwritten only by a newer save)."""
+        newest = self.latest_checkpoint()
+        errors = []
+        for path in reversed(self.checkpoints()):
+            try:
+                ckpt = load_checkpoint(path)
+            except CheckpointError as e:
+                errors.append(str(e))
+                continue
+            if errors:
+                warnings.warn(f"{errors[0]}; using the older {path.name} instead", CheckpointWarning, stacklevel=2)
+            return ckpt
+        raise CheckpointError(errors[0] if len(errors) == 1 else f"no usable checkpoint in {self.checkpoint_dir}: {errors[0]}")
 
     def config(self) -> Config:
         if not self.config_path.is_file():
@@ -124,6 +156,7 @@ def save_checkpoint(
         "net_kwargs": json.dumps(InfoGAN.net_kwargs(model.config, model.channels)),
         "optim_groups": json.dumps(groups),
         "meta": json.dumps(meta),
+        "sha256": tensors_digest(tensors),  # detects torn or bit-flipped files on load
     }
     atomic_write_bytes(path, st_save(tensors, metadata))
 
@@ -142,6 +175,8 @@ def load_checkpoint(path: Path) -> Checkpoint:
                     f"{path} has checkpoint format {md['version']}, newer than this infogan reads ({VERSION}); upgrade infogan"
                 )
             tensors = {k: f.get_tensor(k) for k in f.keys()}
+        if md.get("sha256") != tensors_digest(tensors):
+            raise CheckpointError(f"{path} is corrupt (its tensors do not match the checksum stored with them)")
         return Checkpoint(
             step=int(md["step"]),
             config=Config.from_toml(md["config"], f"{path} config"),
@@ -178,7 +213,7 @@ def load_model(run_dir: str | Path, device: torch.device | str = "cpu") -> InfoG
     path = Path(run_dir)
     if not path.exists():
         raise CheckpointError(f"run directory {path} does not exist")
-    ckpt = load_checkpoint(path if path.is_file() else RunDir(path).latest_checkpoint())
+    ckpt = load_checkpoint(path) if path.is_file() else RunDir(path).load_latest()
     model = restore_model(ckpt, device)
     model.generator.eval()
     model.discriminator.eval()
