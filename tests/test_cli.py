@@ -147,3 +147,25 @@ def test_resume_skips_a_torn_checkpoint_with_a_one_line_warning(tmp_path, capsys
     code, stdout, err = run(capsys, "train", "--resume", "--steps", "5", "--out", str(out), "--quiet")
     assert code == 0 and "step 5" in stdout
     assert "warning:" in err and "step-0000002" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_full_disk_while_saving_is_one_line_and_keeps_older_checkpoints(tmp_path):
+    """RLIMIT_FSIZE makes any file over 50 MB fail to write, as a full disk would."""
+    import resource
+    import signal as sig
+
+    out = tmp_path / "run"
+    base = [sys.executable, "-m", "infogan", "train", "--batch-size", "16", "--out", str(out), "--quiet"]
+    assert subprocess.run(base + ["--steps", "2"], capture_output=True).returncode == 0
+
+    def limit():
+        sig.signal(sig.SIGXFSZ, sig.SIG_IGN)  # get EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (50_000_000, 50_000_000))
+
+    r = subprocess.run(base + ["--steps", "4", "--resume"], capture_output=True, text=True, preexec_fn=limit)
+    assert r.returncode == 1 and "step-0000004.safetensors: File too large" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-0000002.safetensors"]  # no temp left
+    from infogan.runs import load_model
+
+    assert load_model(out).step == 2  # the older checkpoint still loads and verifies

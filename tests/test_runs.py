@@ -143,3 +143,13 @@ def test_all_checkpoints_corrupt_is_an_error(tiny_config, tiny_data, tmp_path):
         p.write_bytes(p.read_bytes()[:300])
     with pytest.raises(CheckpointError, match="no usable checkpoint"):
         run.load_latest()
+
+
+def test_clean_after_crash_rewinds_metrics_and_drops_temp_files(tmp_path):
+    run = RunDir(tmp_path)
+    run.checkpoint_dir.mkdir()
+    (run.checkpoint_dir / ".step-0000009.safetensors.abc.tmp").write_bytes(b"partial")
+    run.metrics_path.write_text('{"step": 5}\n{"step": 10}\n{"step": 15}\n{"st')
+    run.clean_after_crash(10)
+    assert [json.loads(x)["step"] for x in run.metrics_path.read_text().splitlines()] == [5, 10]
+    assert list(run.checkpoint_dir.iterdir()) == []

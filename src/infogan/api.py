@@ -67,13 +67,18 @@ def train(
     overrides = overrides or {}
     if resume:
         ckpt = run.load_latest()
+        run.clean_after_crash(ckpt.step)
         config = ckpt.config
-        fixed = sorted(set(overrides) - RESUMABLE)
-        if fixed:
-            raise ConfigError(f"{fixed[0]} cannot change when resuming; start a new run with another --out")
+        current = dataclasses.asdict(config)
+        changed = sorted(
+            k for k, v in overrides.items() if k not in RESUMABLE and current[k.split(".")[0]][k.split(".")[1]] != v
+        )
+        if changed:
+            raise ConfigError(f"{changed[0]} cannot change when resuming; start a new run with another --out")
     else:
-        if run.checkpoints() or run.metrics_path.exists():
+        if run.checkpoints():
             raise ConfigError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
+        run.clean_after_crash(0)  # a run killed before its first checkpoint left nothing to keep
     config = apply_overrides(config, overrides).validate()
     if not (config.train.steps or config.train.epochs or config.train.minutes):
         raise ConfigError("no training budget: set --steps, --epochs or --minutes")

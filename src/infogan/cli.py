@@ -184,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"infogan {args.command}: error: {e}", file=sys.stderr)
         return 1
     except OSError as e:  # disk full, permissions, a path that is a folder...
-        where = f" {e.filename}" if e.filename else ""
-        print(f"infogan {args.command}: error:{where}: {e.strerror or e}", file=sys.stderr)
+        where = f" {e.filename}:" if e.filename else ""
+        print(f"infogan {args.command}: error:{where} {e.strerror or e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"infogan {args.command}: interrupted", file=sys.stderr)

@@ -99,6 +99,21 @@ class RunDir:
         except ConfigError as e:
             raise CheckpointError(f"{self.config_path}: {e}") from None
 
+    def clean_after_crash(self, step: int) -> None:
+        """Make the directory agree with the checkpoint a resume starts from: drop temp files
+        of writes a kill interrupted, and metrics logged after ``step`` (they will be logged again)."""
+        for tmp in self.checkpoint_dir.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        if self.metrics_path.exists():
+            kept = []
+            for line in self.metrics_path.read_text().splitlines():
+                try:
+                    if json.loads(line)["step"] <= step:
+                        kept.append(line + "\n")
+                except (ValueError, KeyError, TypeError):
+                    pass  # a line torn by a kill
+            atomic_write_bytes(self.metrics_path, "".join(kept).encode())
+
     def prune(self, keep: int) -> None:
         for old in self.checkpoints()[:-keep]:
             old.unlink(missing_ok=True)
