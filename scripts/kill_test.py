@@ -25,7 +25,7 @@ from infogan.runs import RunDir
 
 
 def train_cmd(run: Path, config: Path, steps: int) -> list[str]:
-    base = [sys.executable, "-m", "infogan", "train", "--out", str(run), "--steps", str(steps), "--quiet"]
+    base = [sys.executable, "-m", "infogan", "train", "--out", str(run), "--steps", str(steps), "--quiet", "--deterministic"]
     if RunDir(run).checkpoints():
         return base + ["--resume"]
     return base + ["--config", str(config)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import signal
 import threading
 import time
@@ -25,7 +26,7 @@ from .train import Hook, Trainer, resolve_device, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 
 # Keys a resumed run may change: how long and where it runs, never what it computes.
-RESUMABLE = {"train.steps", "train.epochs", "train.minutes", "train.device", "train.threads"}
+RESUMABLE = {"train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic"}
 
 
 def load_data(config: Config) -> ImageData:
@@ -84,6 +85,10 @@ def train(
         raise ConfigError("no training budget: set --steps, --epochs or --minutes")
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
+    if config.train.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS needs it to be deterministic
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
     device = resolve_device(config.train.device)
     data = load_data(config)
     trainer = Trainer.resume(ckpt, data, device, config) if resume else Trainer(config, data, device)

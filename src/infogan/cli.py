@@ -34,6 +34,7 @@ def _train(args: argparse.Namespace) -> int:
             "train.minutes": args.minutes,
             "train.device": args.device,
             "train.threads": args.threads,
+            "train.deterministic": True if args.deterministic else None,
             "loss.lambda_cat": args.lambda_cat,
             "loss.lambda_cont": args.lambda_cont,
             "optim.batch_size": args.batch_size,
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data-dir", help="folder with the dataset's files (for --data mnist: the IDX .gz files)")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     t.add_argument("--threads", type=_positive(int), help="CPU threads for torch")
+    t.add_argument("--deterministic", action="store_true", help="deterministic kernels only: bit-exact reruns")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_train)

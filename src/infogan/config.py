@@ -86,6 +86,7 @@ class TrainConfig:
     minutes: float = 0.0
     device: str = "auto"
     threads: int = 0  # 0: let torch choose
+    deterministic: bool = False  # deterministic kernels only (bit-exact reruns and resumes, also on CUDA)
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500
