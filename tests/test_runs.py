@@ -5,7 +5,6 @@ import torch
 from safetensors.torch import save_file
 
 from infogan.errors import CheckpointError
-from infogan.model import InfoGAN
 from infogan.runs import RunDir, load_checkpoint, load_model
 from infogan.train import Trainer
 

@@ -78,7 +78,7 @@ class RunDir:
     def load_latest(self) -> "Checkpoint":
         """The newest checkpoint that loads and verifies; a torn or corrupt newer one is skipped
         with a warning (it is kept on disk for inspection, and overwritten only by a newer save)."""
-        newest = self.latest_checkpoint()
+        self.latest_checkpoint()  # raises the "train first" error when there is none
         errors = []
         for path in reversed(self.checkpoints()):
             try:
