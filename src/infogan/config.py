@@ -161,7 +161,8 @@ def _build(cls: type, data: Any, where: str) -> Any:
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - fields)
     if unknown:
-        raise ConfigError(f"unknown config key {_join(where, unknown[0])}; known keys: {', '.join(sorted(fields))}")
+        key = unknown[0] if unknown[0].isprintable() else repr(unknown[0])  # keep the message on one line
+        raise ConfigError(f"unknown config key {_join(where, key)}; known keys: {', '.join(sorted(fields))}")
     kwargs = {name: _coerce(hints[name], value, _join(where, name)) for name, value in data.items()}
     try:
         return cls(**kwargs)
