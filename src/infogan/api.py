@@ -151,8 +151,7 @@ def evaluate(run_dir: str | Path, data: str | None = None, data_dir: str | None 
     model = load_model(run_dir)
     cfg = model.config.data
     dataset = load_dataset(data or cfg.name, data_dir or cfg.data_dir or None, split or cfg.split)
-    if dataset.shape != model.image_shape:
-        raise ConfigError(f"data {dataset.name} has images of shape {dataset.shape}, the model needs {model.image_shape}")
+    model.check_data(dataset)
     t0 = time.perf_counter()
     result = evaluate_model(model, dataset, code)
     result["seconds"] = round(time.perf_counter() - t0, 2)

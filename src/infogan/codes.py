@@ -189,9 +189,9 @@ class LatentSpec:
                 out[c.name] = -0.5 * _LOG_2PI - torch.log(std) - 0.5 * ((t - mean) / std) ** 2
         return out
 
-    def mi_lower_bound(self, q_out: torch.Tensor, targets: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """L_I per code: H(c) + E[log Q(c|x)] (a scalar tensor each), a lower bound on I(c; x)."""
-        return {name: self.code(name).entropy + lq.mean() for name, lq in self.log_q(q_out, targets).items()}
+    def mi_lower_bound(self, log_q: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """L_I per code from ``log_q``'s per-sample values: H(c) + E[log Q(c|x)], a lower bound on I(c; x)."""
+        return {name: self.code(name).entropy + lq.mean() for name, lq in log_q.items()}
 
     def point_estimate(self, q_out: torch.Tensor) -> dict[str, torch.Tensor]:
         """Q's most likely value of each code: the argmax class or the Gaussian mean."""

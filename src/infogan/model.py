@@ -14,6 +14,8 @@ import torch
 from . import nets
 from .codes import Latent, LatentSpec
 from .config import Config
+from .data import ImageData
+from .errors import DataError
 
 
 @dataclass
@@ -44,6 +46,14 @@ class InfoGAN:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return nets.image_shape(self.config.model.family, self.channels)
+
+    def check_data(self, data: ImageData) -> None:
+        """Refuse data whose images the networks cannot take."""
+        if data.shape != self.image_shape:
+            raise DataError(
+                f"data {data.name} has images of shape {data.shape}, the {self.config.model.family!r} networks "
+                f"need {self.image_shape}; pick a matching preset or data"
+            )
 
     @property
     def device(self) -> torch.device:

@@ -43,7 +43,7 @@ class InfoGANObjective:
     def _mi(self, q_out: torch.Tensor, targets: dict[str, torch.Tensor], weights: dict[str, float]):
         log_q = self.spec.log_q(q_out, targets)
         loss = sum((-weights[n] * lq.mean() for n, lq in log_q.items()), q_out.new_zeros(()))
-        bound = {n: self.spec.code(n).entropy + lq.mean().detach() for n, lq in log_q.items()}
+        bound = {n: b.detach() for n, b in self.spec.mi_lower_bound(log_q).items()}
         return loss, bound
 
     def discriminator_loss(

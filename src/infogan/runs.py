@@ -91,14 +91,6 @@ class RunDir:
             return ckpt
         raise CheckpointError(errors[0] if len(errors) == 1 else f"no usable checkpoint in {self.checkpoint_dir}: {errors[0]}")
 
-    def config(self) -> Config:
-        if not self.config_path.is_file():
-            raise CheckpointError(f"{self.path} is not a run directory (no config.toml)")
-        try:
-            return Config.load(self.config_path)
-        except ConfigError as e:
-            raise CheckpointError(f"{self.config_path}: {e}") from None
-
     def clean_after_crash(self, step: int) -> None:
         """Make the directory agree with the checkpoint a resume starts from: drop temp files
         of writes a kill interrupted, and metrics logged after ``step`` (they will be logged again)."""

@@ -102,11 +102,7 @@ class Trainer:
         self.device = torch.device(device)
         torch.manual_seed(config.train.seed)  # network initialisation
         self.model = InfoGAN.build(config, channels=data.shape[0], device=self.device)
-        if data.shape != self.model.image_shape:
-            raise DataError(
-                f"data {data.name} has images of shape {data.shape}, the {config.model.family!r} networks "
-                f"need {self.model.image_shape}; pick a matching preset or data"
-            )
+        self.model.check_data(data)
         o = config.optim
         adam = {"betas": (o.beta1, o.beta2), "fused": self.device.type in ("cpu", "cuda")}  # one kernel per step
         self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, **adam)
