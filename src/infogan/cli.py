@@ -93,6 +93,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export
+
+    print(export(args.run_dir, args.format, args.out))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="infogan", description="InfoGAN (Chen et al., 2016): interpretable codes learned without labels.")
     from . import __version__
@@ -150,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--code", help="categorical code to score (default: the first)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=_evaluate)
+
+    from .export import FORMATS
+
+    x = sub.add_parser("export", help="the trained model as a file to share (safetensors: weights + config, no training state)")
+    x.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run directory, checkpoint or model file")
+    x.add_argument("--format", choices=FORMATS, required=True)
+    x.add_argument("--out", type=Path, required=True, help="file (or folder) to write")
+    x.set_defaults(func=_export)
     return p
 
 

@@ -26,6 +26,7 @@ from .files import atomic_write_bytes
 from .model import InfoGAN
 
 FORMAT = "infogan-checkpoint"
+MODEL_FORMAT = "infogan-model"  # weights, config and step only: what `infogan export --format safetensors` writes
 VERSION = 1
 
 
@@ -144,9 +145,7 @@ def save_checkpoint(
     rng: dict[str, torch.Tensor],
     meta: dict[str, Any],
 ) -> None:
-    tensors: dict[str, torch.Tensor] = {}
-    for prefix, module in (("G", model.generator), ("D", model.discriminator)):
-        tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
+    tensors = _module_tensors(model)
     groups = {}
     for name, opt in optimizers.items():
         sd = opt.state_dict()
@@ -154,29 +153,54 @@ def save_checkpoint(
             tensors.update({f"optim.{name}.{idx}.{k}": v for k, v in slots.items() if torch.is_tensor(v)})
         groups[name] = sd["param_groups"]
     tensors.update({f"rng.{k}": v for k, v in rng.items()})
+    _write(path, FORMAT, step, model, tensors, {"optim_groups": json.dumps(groups), "meta": json.dumps(meta)})
+
+
+def save_model_file(path: Path, model: InfoGAN) -> None:
+    """The weights of G and D/Q with the config and step, and no training state: a file to share."""
+    _write(path, MODEL_FORMAT, model.step, model, _module_tensors(model), {})
+
+
+def _module_tensors(model: InfoGAN) -> dict[str, torch.Tensor]:
+    tensors: dict[str, torch.Tensor] = {}
+    for prefix, module in (("G", model.generator), ("D", model.discriminator)):
+        tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
+    return tensors
+
+
+def _write(path: Path, fmt: str, step: int, model: InfoGAN, tensors: dict[str, torch.Tensor], extra: dict[str, str]) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     metadata = {
-        "format": FORMAT,
+        "format": fmt,
         "version": str(VERSION),
         "step": str(step),
         "config": model.config.to_toml(),
         "net_kwargs": json.dumps(InfoGAN.net_kwargs(model.config, model.channels)),
-        "optim_groups": json.dumps(groups),
-        "meta": json.dumps(meta),
+        **extra,
         "sha256": tensors_digest(tensors),  # detects torn or bit-flipped files on load
     }
-    atomic_write_bytes(path, st_save(tensors, metadata))
+    atomic_write_bytes(path, _canonical(st_save(tensors, metadata)))
+
+
+def _canonical(blob: bytes) -> bytes:
+    """The same safetensors file with its JSON header keys sorted: safetensors writes them in
+    hash order, and equal models should give equal bytes (so exports compare with ``cmp``)."""
+    n = int.from_bytes(blob[:8], "little")
+    header = json.dumps(json.loads(blob[8 : 8 + n]), sort_keys=True, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)  # the data must stay 8-byte aligned
+    return len(header).to_bytes(8, "little") + header + blob[8 + n :]
 
 
 def load_checkpoint(path: Path) -> Checkpoint:
+    """A training checkpoint, or a model file (whose optimizer and RNG state are empty)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         with safe_open(str(path), framework="pt") as f:
             md = f.metadata() or {}
-            if md.get("format") != FORMAT:
-                raise CheckpointError(f"{path} is not an infogan checkpoint")
+            if md.get("format") not in (FORMAT, MODEL_FORMAT):
+                raise CheckpointError(f"{path} is not an infogan checkpoint or model file")
             if int(md.get("version", "0")) > VERSION:
                 raise CheckpointError(
                     f"{path} has checkpoint format {md['version']}, newer than this infogan reads ({VERSION}); upgrade infogan"
@@ -189,8 +213,8 @@ def load_checkpoint(path: Path) -> Checkpoint:
             config=Config.from_toml(md["config"], f"{path} config"),
             net_kwargs=json.loads(md["net_kwargs"]),
             tensors=tensors,
-            meta=json.loads(md["meta"]),
-            optim_groups=json.loads(md["optim_groups"]),
+            meta=json.loads(md.get("meta", "{}")),
+            optim_groups=json.loads(md.get("optim_groups", "{}")),
         )
     except CheckpointError:
         raise
@@ -216,7 +240,7 @@ def restore_model(ckpt: Checkpoint, device: torch.device | str = "cpu") -> InfoG
 
 
 def load_model(run_dir: str | Path, device: torch.device | str = "cpu") -> InfoGAN:
-    """The newest trained model of a run directory (or a checkpoint file), ready for inference."""
+    """The newest trained model of a run directory (or a checkpoint or exported model file), ready for inference."""
     path = Path(run_dir)
     if not path.exists():
         raise CheckpointError(f"run directory {path} does not exist")
