@@ -8,16 +8,17 @@ import os
 import signal
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import torch
 
 from .config import Config
 from .data import ImageData, load_dataset
-from .errors import ConfigError
+from .errors import ConfigError, DivergenceError
 from .files import atomic_write_bytes
 from .hooks import Checkpoints, Figures, MetricsLog, Progress, Samples
 from .metrics import evaluate as evaluate_model
@@ -26,11 +27,18 @@ from .train import Hook, Trainer, resolve_device, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 
 # Keys a resumed run may change: how long and where it runs, never what it computes.
-RESUMABLE = {"train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic"}
+RESUMABLE = {
+    "train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic",
+    "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor",
+}
 
 
 def load_data(config: Config) -> ImageData:
     return load_dataset(config.data.name, config.data.data_dir or None, config.data.split)
+
+
+class DivergenceWarning(UserWarning):
+    """Training diverged and was rolled back to a checkpoint with lower learning rates."""
 
 
 @dataclass
@@ -38,6 +46,7 @@ class TrainResult:
     run: RunDir
     step: int
     stopped_by_signal: bool
+    rollbacks: int = 0  # divergences recovered from (train.on_divergence = "rollback")
 
 
 @contextmanager
@@ -61,9 +70,17 @@ def _stop_on_signals(trainer: Trainer) -> Iterator[None]:
 
 
 def train(
-    config: Config, out: str | Path, *, resume: bool = False, overrides: dict[str, Any] | None = None, progress: bool = True
+    config: Config,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = True,
+    hooks: Sequence[Hook] = (),
 ) -> TrainResult:
-    """Train a new run in ``out``, or continue the one there with ``resume``."""
+    """Train a new run in ``out``, or continue the one there with ``resume``.
+
+    ``hooks`` run after the built-in ones (metrics, progress, samples, checkpoints, figures)."""
     run = RunDir(Path(out))
     overrides = overrides or {}
     if resume:
@@ -97,17 +114,41 @@ def train(
     steps = step_budget(config, len(data))
     seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
     log = MetricsLog(run, config.train.log_every)
-    hooks: list[Hook] = [log]
+    every: list[Hook] = [log]
     if progress:
-        hooks.append(Progress(log, steps, seconds))
-    hooks += [
+        every.append(Progress(log, steps, seconds))
+    every += [
         Samples(run, config.train.sample_every),
         Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
         Figures(run, config.train.sample_every),
+        *hooks,
     ]
     with _stop_on_signals(trainer):
-        trainer.fit(steps=steps, seconds=seconds, hooks=hooks)
-    return TrainResult(run, trainer.step, trainer.stop_requested)
+        rollbacks = _fit_rolling_back(trainer, run, steps, seconds, every)
+    return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks)
+
+
+def _fit_rolling_back(trainer: Trainer, run: RunDir, steps: int | None, seconds: float | None, hooks: list[Hook]) -> int:
+    """``trainer.fit``; with ``on_divergence = "rollback"`` a divergence restores the newest
+    checkpoint and lowers both learning rates, up to ``max_rollbacks`` times. Returns how many."""
+    t = trainer.config.train
+    t0 = time.perf_counter()
+    rollbacks = 0
+    while True:
+        left = None if seconds is None else max(0.0, seconds - (time.perf_counter() - t0))
+        try:
+            trainer.fit(steps=steps, seconds=left, hooks=hooks)
+            return rollbacks
+        except DivergenceError as e:
+            if t.on_divergence != "rollback" or rollbacks == t.max_rollbacks or not run.checkpoints():
+                raise
+            ckpt = run.load_latest()
+            run.clean_after_crash(ckpt.step)
+            trainer.restore(ckpt)
+            lr_d, lr_g = trainer.scale_learning_rates(t.rollback_lr_factor)
+            rollbacks += 1
+            warnings.warn(f"{str(e).split(';')[0]}; rolled back to step {ckpt.step} with lr_d {lr_d:.3g}, lr_g {lr_g:.3g}",
+                          DivergenceWarning, stacklevel=2)
 
 
 def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:

@@ -35,6 +35,7 @@ def _train(args: argparse.Namespace) -> int:
             "train.device": args.device,
             "train.threads": args.threads,
             "train.deterministic": True if args.deterministic else None,
+            "train.on_divergence": args.on_divergence,
             "loss.lambda_cat": args.lambda_cat,
             "loss.lambda_cont": args.lambda_cont,
             "optim.batch_size": args.batch_size,
@@ -56,6 +57,8 @@ def _train(args: argparse.Namespace) -> int:
     out = args.out or f"runs/{args.preset or 'mnist'}-{time.strftime('%Y%m%d-%H%M%S')}"
     result = api.train(config, out, resume=args.resume, overrides=overrides, progress=not args.quiet)
     how = "stopped by signal" if result.stopped_by_signal else "done"
+    if result.rollbacks:
+        how += f" after {result.rollbacks} rollback{'s' if result.rollbacks > 1 else ''}"
     print(f"{how} at step {result.step}; run directory: {result.run.path}")
     if result.stopped_by_signal:
         print(f"continue with: infogan train --resume --out {result.run.path}")
@@ -126,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     t.add_argument("--threads", type=_positive(int), help="CPU threads for torch")
     t.add_argument("--deterministic", action="store_true", help="deterministic kernels only: bit-exact reruns")
+    t.add_argument("--on-divergence", choices=("stop", "rollback"),
+                   help="on NaN/Inf: stop (default), or roll back to the newest checkpoint with the learning rates halved "
+                        "(train.rollback_lr_factor), at most train.max_rollbacks times")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_train)

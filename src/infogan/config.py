@@ -10,6 +10,7 @@ import dataclasses
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,9 @@ class LatentConfig:
 class ModelConfig:
     family: str = "mnist"
     output: Literal["sigmoid", "tanh"] = "sigmoid"
+    channels: int = 0  # image channels; 0: the data's (a preset that fixes them refuses other data)
+    image_size: int = 0  # for size-generic families (dcgan: 32, 64 or 128); 0 for the fixed-size paper families
+    width: int = 0  # dcgan: channels of D's first conv (G mirrors it); 0: the family's default
 
 
 @dataclass
@@ -91,6 +95,11 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
+    # On NaN/Inf: "stop", or "rollback" to the newest checkpoint with both learning rates
+    # multiplied by rollback_lr_factor, at most max_rollbacks times.
+    on_divergence: Literal["stop", "rollback"] = "stop"
+    rollback_lr_factor: float = 0.5
+    max_rollbacks: int = 3
 
 
 @dataclass
@@ -108,6 +117,9 @@ class Config:
         for key, value in (("loss.lambda_cat", self.loss.lambda_cat), ("loss.lambda_cont", self.loss.lambda_cont)):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
+        for key in ("channels", "image_size", "width"):
+            if getattr(self.model, key) < 0:
+                raise ConfigError(f"model.{key} must be >= 0, got {getattr(self.model, key)}")
         for key in ("lr_d", "lr_g", "batch_size"):
             if getattr(self.optim, key) <= 0:
                 raise ConfigError(f"optim.{key} must be > 0, got {getattr(self.optim, key)}")
@@ -120,6 +132,10 @@ class Config:
         for key in ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints"):
             if getattr(self.train, key) < 1:
                 raise ConfigError(f"train.{key} must be >= 1, got {getattr(self.train, key)}")
+        if not 0 < self.train.rollback_lr_factor < 1:
+            raise ConfigError(f"train.rollback_lr_factor must be in (0, 1), got {self.train.rollback_lr_factor}")
+        if self.train.max_rollbacks < 0:
+            raise ConfigError(f"train.max_rollbacks must be >= 0, got {self.train.max_rollbacks}")
         if self.train.device not in ("auto", "cpu", "cuda") and not self.train.device.startswith("cuda:"):
             raise ConfigError(f"train.device must be auto, cpu or cuda, got {self.train.device!r}")
         return self
@@ -198,30 +214,132 @@ def _join(where: str, name: str) -> str:
 
 
 # ---- presets ------------------------------------------------------------------------
+# The InfoGAN paper's experiments (arXiv 1606.03657, Appendix C). Where the appendix says nothing
+# the official code (github.com/openai/InfoGAN) decides: Adam beta1 0.5 and batch size 128.
+# Appendix C: "Unless noted otherwise, learning rate is 2e-4 for D and 1e-3 for G; lambda is set
+# to 1" (the OptimConfig and LossConfig defaults), and Q's std for a continuous code is "an
+# exponential transformation of the network output" (std = "exp"); only the official MNIST
+# launcher fixes it at 1. No preset but mnist sets a budget: the paper gives no training lengths.
+# Tables 5 and 7 (one configuration per learned variation) are images in the paper; the rows used
+# below match public re-implementations (kehuantiantang/InfoGAN-PyTorch, cemilcengiz/InfoGAN).
+
+
+def _codes(
+    n_cat: int, k: int, n_cont: int, std: Literal["exp", "softplus", "fixed"] = "exp"
+) -> list[CodeConfig]:
+    """``n_cat`` x Cat(k) named cat0, cat1, ..., then ``n_cont`` x Unif(-1, 1) numbered on: c{n_cat}, ..."""
+    cats = [CodeConfig(f"cat{i}", "categorical", k=k) for i in range(n_cat)]
+    return cats + [CodeConfig(f"c{n_cat + i}", "continuous", std=std) for i in range(n_cont)]
+
+
 def mnist() -> Config:
     """Paper Table 1: 62 noise + Cat(10) + 2 x Unif(-1, 1); lr D 2e-4, G 1e-3, Adam beta1 0.5;
     continuous codes with Q's std fixed at 1 and lambda 1, as in the official code."""
     return Config(
-        latent=LatentConfig(
-            noise_dim=62,
-            codes=[
-                CodeConfig("cat0", "categorical", k=10),
-                CodeConfig("c1", "continuous"),
-                CodeConfig("c2", "continuous"),
-            ],
-        ),
+        latent=LatentConfig(noise_dim=62, codes=_codes(1, 10, 2, std="fixed")),
         train=TrainConfig(minutes=9.0),
     )
 
 
-def mnist_gan() -> Config:
-    """The plain-GAN baseline: MNIST networks with lambda = 0 (Q still trained as a probe)."""
+def fashion_mnist() -> Config:
+    """The MNIST preset (Table 1 networks and codes) on Fashion-MNIST's 28x28 grey images."""
     cfg = mnist()
-    cfg.loss = LossConfig(lambda_cat=0.0, lambda_cont=0.0)
+    cfg.model.channels = 1
+    cfg.data = DataConfig(name="fashion-mnist")
     return cfg
 
 
-PRESETS = {"mnist": mnist, "mnist-gan": mnist_gan}
+def svhn() -> Config:
+    """Appendix C.2, Table 2: 124 noise + 4 x Cat(10) + 4 x Unif(-1, 1) (input 168), 32x32 colour, tanh."""
+    return Config(
+        latent=LatentConfig(noise_dim=124, codes=_codes(4, 10, 4)),
+        model=ModelConfig(family="svhn", output="tanh", channels=3),
+        data=DataConfig(name="svhn"),
+    )
+
+
+def celeba() -> Config:
+    """Appendix C.3, Table 3: 128 noise + 10 x Cat(10) (input 228), 32x32 colour, tanh."""
+    return Config(
+        latent=LatentConfig(noise_dim=128, codes=_codes(10, 10, 0)),
+        model=ModelConfig(family="celeba", output="tanh", channels=3),
+        data=DataConfig(name="celeba"),
+    )
+
+
+def faces() -> Config:
+    """Appendix C.4, Tables 4-5: 128 noise + 5 x Unif(-1, 1) (input 133), 32x32 grey, sigmoid, from an
+    image folder (``folder:size=32,channels=1``). Table 5 gives one configuration per learned
+    variation; this is its azimuth (pose) row: lr D 2e-4, G 5e-4, lambda 0.2."""
+    return Config(
+        latent=LatentConfig(noise_dim=128, codes=_codes(0, 0, 5)),
+        model=ModelConfig(family="faces", output="sigmoid", channels=1),
+        loss=LossConfig(lambda_cont=0.2),
+        optim=OptimConfig(lr_d=2e-4, lr_g=5e-4),
+        data=DataConfig(name="folder:size=32,channels=1"),
+    )
+
+
+def chairs() -> Config:
+    """Appendix C.5, Tables 6-7: 128 noise + 3 x Cat(20) + 1 x Unif(-1, 1) (input 189), 64x64 grey,
+    sigmoid, from an image folder (``folder:size=64,channels=1``). Table 7 gives one configuration per
+    learned variation, with separate lambdas for continuous and discrete codes; this is its rotation
+    row: lr D 2e-4, G 1e-3, lambda_cont 10, lambda_disc 1, batch 128."""
+    return Config(
+        latent=LatentConfig(noise_dim=128, codes=_codes(3, 20, 1)),
+        model=ModelConfig(family="chairs", output="sigmoid", channels=1),
+        loss=LossConfig(lambda_cat=1.0, lambda_cont=10.0),
+        optim=OptimConfig(lr_d=2e-4, lr_g=1e-3, batch_size=128),
+        data=DataConfig(name="folder:size=64,channels=1"),
+    )
+
+
+def dsprites() -> Config:
+    """dSprites (64x64 grey; not in the InfoGAN paper) as InfoGAN-CR's InfoGAN baseline (Lin et al.,
+    ICML 2020, github.com/fjxmlzn/InfoGAN-CR, InfoGAN-CR_dSprites/config.py): 5 noise + 5 x Unif(-1, 1)
+    with Q's std fixed at 1, lambda 0.05, lr D 2e-3, G 1e-3, Adam beta1 0.5, batch 64, sigmoid."""
+    return Config(
+        latent=LatentConfig(noise_dim=5, codes=_codes(0, 0, 5, std="fixed")),
+        model=ModelConfig(family="dsprites", output="sigmoid", channels=1),
+        loss=LossConfig(lambda_cont=0.05),
+        optim=OptimConfig(lr_d=2e-3, lr_g=1e-3, batch_size=64),
+        data=DataConfig(name="dsprites"),
+    )
+
+
+def folder() -> Config:
+    """Any image folder, with the size-generic dcgan family at 64x64 colour (set model.image_size to
+    32 or 128 and model.channels to 1 for other folders). Not a paper experiment: the codes are the
+    MNIST preset's (Cat(10) + 2 x Unif(-1, 1), std fixed) next to 128 noise, with the paper's defaults."""
+    return Config(
+        latent=LatentConfig(noise_dim=128, codes=_codes(1, 10, 2, std="fixed")),
+        model=ModelConfig(family="dcgan", output="tanh", channels=3, image_size=64, width=64),
+        data=DataConfig(name="folder"),
+    )
+
+
+def _plain_gan(make: Callable[[], Config]) -> Callable[[], Config]:
+    """The plain-GAN baseline of a preset: the same networks with lambda = 0 (Q still trained as a probe)."""
+
+    def make_gan() -> Config:
+        cfg = make()
+        cfg.loss = LossConfig(lambda_cat=0.0, lambda_cont=0.0)
+        return cfg
+
+    return make_gan
+
+
+_EXPERIMENTS: dict[str, Callable[[], Config]] = {
+    "mnist": mnist,
+    "fashion-mnist": fashion_mnist,
+    "svhn": svhn,
+    "celeba": celeba,
+    "faces": faces,
+    "chairs": chairs,
+    "dsprites": dsprites,
+    "folder": folder,
+}
+PRESETS = {**_EXPERIMENTS, **{f"{name}-gan": _plain_gan(make) for name, make in _EXPERIMENTS.items()}}
 
 
 def preset(name: str) -> Config:

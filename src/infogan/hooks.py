@@ -49,10 +49,8 @@ class MetricsLog(Hook):
         self._mark = (trainer.step, now)
         bad = [k for k, v in rec.items() if isinstance(v, float) and not math.isfinite(v)]
         if bad:
-            raise DivergenceError(
-                f"training diverged at step {trainer.step}: {bad[0]} is {rec[bad[0]]}; "
-                "the last checkpoint is intact; lower the learning rates and resume or restart"
-            )
+            raise _diverged(trainer, f"{bad[0]} is {rec[bad[0]]}")
+        check_weights(trainer)
         self.last = rec
         if self.run is not None:
             with self.run.metrics_path.open("a") as f:
@@ -62,6 +60,19 @@ class MetricsLog(Hook):
         # Log the final step too, so every run ends with a record of where it stopped.
         if completed and trainer.last_output is not None and (self.last or {}).get("step") != trainer.step:
             self.after_step(trainer, trainer.last_output)
+
+
+def check_weights(trainer: Trainer) -> None:
+    bad = trainer.nonfinite()
+    if bad:
+        raise _diverged(trainer, f"weight {bad} holds NaN/Inf")
+
+
+def _diverged(trainer: Trainer, what: str) -> DivergenceError:
+    return DivergenceError(
+        f"training diverged at step {trainer.step}: {what}; the checkpoints on disk are intact; "
+        "restart with lower --lr-d/--lr-g, or train with --on-divergence rollback"
+    )
 
 
 class Progress(Hook):
@@ -135,6 +146,7 @@ class Checkpoints(Hook):
         self.saved_step = -1
 
     def after_step(self, trainer: Trainer, out: StepOutput) -> None:
+        check_weights(trainer)  # a checkpoint never holds NaN, whatever the logging interval
         trainer.save(self.run.checkpoint_path(trainer.step))
         self.run.prune(self.keep)
         self.saved_step = trainer.step

@@ -183,25 +183,43 @@ class Trainer:
     ) -> "Trainer":
         """Continue from a checkpoint; ``config`` may change the budget and device, not the maths."""
         trainer = cls(config or ckpt.config, data, device)
-        load_weights(trainer.model, ckpt)
+        trainer.restore(ckpt)
+        return trainer
+
+    def restore(self, ckpt: Checkpoint) -> None:
+        """Put weights, optimizer moments, RNG and data order back to a checkpoint of this run."""
+        load_weights(self.model, ckpt)
         try:
-            trainer.opt_d.load_state_dict(ckpt.optimizer_state("d"))
-            trainer.opt_g.load_state_dict(ckpt.optimizer_state("g"))
+            self.opt_d.load_state_dict(ckpt.optimizer_state("d"))
+            self.opt_g.load_state_dict(ckpt.optimizer_state("g"))
             torch.set_rng_state(ckpt.tensors["rng.torch"])
-            trainer.rng.set_state(ckpt.tensors["rng.train"])
-            perm = ckpt.tensors["rng.perm"].to(trainer.device)
+            self.rng.set_state(ckpt.tensors["rng.train"])
+            perm = ckpt.tensors["rng.perm"].to(self.device)
         except (KeyError, ValueError, RuntimeError) as e:
             raise CheckpointError(f"checkpoint training state is incomplete or mismatched: {e}") from None
-        if perm.numel() != len(data):
+        if perm.numel() != self.batches.n:
             raise CheckpointError(
-                f"checkpoint was trained on {perm.numel()} images but the data now has {len(data)}; use the same data"
+                f"checkpoint was trained on {perm.numel()} images but the data now has {self.batches.n}; use the same data"
             )
-        trainer.batches.perm = perm
-        trainer.batches.epoch = int(ckpt.meta["epoch"])
-        trainer.batches.cursor = int(ckpt.meta["cursor"])
-        trainer.step = ckpt.step
-        trainer.elapsed = float(ckpt.meta["elapsed"])
-        return trainer
+        self.batches.perm = perm
+        self.batches.epoch = int(ckpt.meta["epoch"])
+        self.batches.cursor = int(ckpt.meta["cursor"])
+        self.step = ckpt.step
+        self.elapsed = float(ckpt.meta["elapsed"])
+
+    def scale_learning_rates(self, factor: float) -> tuple[float, float]:
+        """Multiply both learning rates (kept in the optimizer state, so checkpoints carry them)."""
+        for opt in (self.opt_d, self.opt_g):
+            for group in opt.param_groups:
+                group["lr"] *= factor
+        return self.opt_d.param_groups[0]["lr"], self.opt_g.param_groups[0]["lr"]
+
+    def nonfinite(self) -> str | None:
+        """The name of the first parameter holding NaN/Inf, or None (one device sync)."""
+        params = [(f"{net}.{k}", p) for net, m in (("G", self.model.generator), ("D", self.model.discriminator))
+                  for k, p in m.named_parameters()]
+        ok = torch.stack([torch.isfinite(p).all() for _, p in params]).tolist()
+        return next((name for (name, _), good in zip(params, ok) if not good), None)
 
 
 def step_budget(config: Config, n_images: int) -> int | None:

@@ -1,0 +1,67 @@
+"""api.train's recovery policy: a divergence stops the run, or rolls it back with lower learning rates."""
+
+import json
+
+import pytest
+import torch
+
+from infogan.api import DivergenceWarning, train
+from infogan.errors import DivergenceError
+from infogan.runs import RunDir, load_checkpoint
+from infogan.train import Hook
+
+
+class Poison(Hook):
+    """Fills a generator weight with NaN after the given steps (each at most once)."""
+
+    def __init__(self, *steps):
+        self.steps = set(steps)
+
+    def after_step(self, trainer, out):
+        if trainer.step in self.steps:
+            self.steps.discard(trainer.step)
+            with torch.no_grad():
+                trainer.model.generator.net[0].weight.fill_(float("nan"))
+
+
+@pytest.fixture(autouse=True)
+def bundled_is_tiny(monkeypatch, tiny_data):
+    monkeypatch.setattr("infogan.api.load_data", lambda config: tiny_data)
+
+
+def test_divergence_stops_and_keeps_the_good_checkpoint(tiny_config, tmp_path):
+    with pytest.raises(DivergenceError, match="diverged at step 4: loss_d is nan"):
+        train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(3)])
+    assert [p.name for p in RunDir(tmp_path).checkpoints()] == ["step-0000002.safetensors"]
+
+
+def test_rollback_restores_the_checkpoint_and_halves_the_learning_rates(tiny_config, tmp_path):
+    tiny_config.train.on_divergence = "rollback"
+    with pytest.warns(DivergenceWarning, match="diverged at step 4.*rolled back to step 2 with lr_d 0.0001, lr_g 0.0005"):
+        result = train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(3)])
+    assert result.step == 8 and result.rollbacks == 1
+    final = load_checkpoint(RunDir(tmp_path).checkpoints()[-1])
+    assert final.step == 8
+    assert [g["lr"] for g in final.optim_groups["d"]] == [1e-4] and [g["lr"] for g in final.optim_groups["g"]] == [5e-4]
+    assert all(torch.isfinite(v).all() for v in final.tensors.values() if v.is_floating_point())
+    steps = [json.loads(line)["step"] for line in RunDir(tmp_path).metrics_path.read_text().splitlines()]
+    assert steps == list(range(1, 9))  # the diverged tail was dropped and logged again
+
+
+def test_rollback_gives_up_after_max_rollbacks(tiny_config, tmp_path):
+    tiny_config.train.on_divergence = "rollback"
+    tiny_config.train.max_rollbacks = 2
+    # NaN after 3: diverges at 4, back to 2; after 4 (saved first): at 5, back to 4; after 5: at 6, give up.
+    with pytest.warns(DivergenceWarning) as caught, pytest.raises(DivergenceError, match="diverged at step 6"):
+        train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(3, 4, 5)])
+    assert [str(w.message).split("; ")[1] for w in caught] == [
+        "rolled back to step 2 with lr_d 0.0001, lr_g 0.0005",
+        "rolled back to step 4 with lr_d 5e-05, lr_g 0.00025",
+    ]
+    assert RunDir(tmp_path).checkpoints()[-1].name == "step-0000004.safetensors"
+
+
+def test_rollback_needs_a_checkpoint(tiny_config, tmp_path):
+    tiny_config.train.on_divergence = "rollback"
+    with pytest.raises(DivergenceError, match="diverged at step 2"):
+        train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(1)])
