@@ -5,6 +5,13 @@ from infogan.config import Config, TrainConfig, preset
 from infogan.data import ImageData
 
 
+@pytest.fixture(autouse=True)
+def _no_downloads(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the internet or the user's data cache: downloads are off, the cache is a temp folder."""
+    monkeypatch.setenv("INFOGAN_OFFLINE", "1")
+    monkeypatch.setenv("INFOGAN_DATA", str(tmp_path_factory.mktemp("data-cache")))
+
+
 @pytest.fixture
 def tiny_data() -> ImageData:
     """64 random 'digits' with labels: enough for full batches, fast for every test."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .config import PRESETS, Config, preset
-from .data import DATASETS
+from .data import DATASETS, dataset_name
 from .errors import InfoganError
 
 
@@ -103,6 +103,26 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _datasets(args: argparse.Namespace) -> int:
+    from .data import describe
+
+    print(describe(args.data_dir))
+    return 0
+
+
+_DATA_DIR_HELP = ("folder with the dataset's files (mnist, fashion-mnist: the IDX .gz files; svhn: the .mat files; "
+                  "celeba: img_align_celeba.zip; folder: the images); without it, downloads go to $INFOGAN_DATA "
+                  "or ~/.cache/infogan (INFOGAN_OFFLINE=1: never download)")
+
+
+def _dataset(text: str) -> str:
+    try:
+        dataset_name(text)
+    except InfoganError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="infogan", description="InfoGAN (Chen et al., 2016): interpretable codes learned without labels.")
     from . import __version__
@@ -124,8 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_positive(int))
     t.add_argument("--lr-d", type=_positive(float), help="learning rate of D and Q")
     t.add_argument("--lr-g", type=_positive(float), help="learning rate of G")
-    t.add_argument("--data", choices=DATASETS, help="dataset (default: the preset's, bundled digits)")
-    t.add_argument("--data-dir", help="folder with the dataset's files (for --data mnist: the IDX .gz files)")
+    t.add_argument("--data", type=_dataset, metavar="NAME[:OPTIONS]",
+                   help=f"dataset, one of {', '.join(DATASETS)}, e.g. folder:size=64 (see infogan datasets; "
+                   "default: the preset's, bundled digits)")
+    t.add_argument("--data-dir", help=_DATA_DIR_HELP)
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     t.add_argument("--threads", type=_positive(int), help="CPU threads for torch")
     t.add_argument("--deterministic", action="store_true", help="deterministic kernels only: bit-exact reruns")
@@ -157,8 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="categorical code as a label-free classifier; L_I vs H(c)")
     e.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    e.add_argument("--data", choices=DATASETS, help="dataset (default: the run's)")
-    e.add_argument("--data-dir", help="folder with the dataset's files")
+    e.add_argument("--data", type=_dataset, metavar="NAME[:OPTIONS]", help="dataset (default: the run's)")
+    e.add_argument("--data-dir", help=_DATA_DIR_HELP)
     e.add_argument("--split", choices=("train", "test"), help="default: the run's")
     e.add_argument("--code", help="categorical code to score (default: the first)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
@@ -171,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--format", choices=FORMATS, required=True)
     x.add_argument("--out", type=Path, required=True, help="file (or folder) to write")
     x.set_defaults(func=_export)
+
+    d = sub.add_parser("datasets", help="the datasets --data takes: shape, source, licence, whether they are here")
+    d.add_argument("--data-dir", help="also say whether this folder holds each dataset's files")
+    d.set_defaults(func=_datasets)
     return p
 
 

@@ -103,14 +103,20 @@ def _find(data_dir: Path, name: str) -> Path | None:
     return None
 
 
-def load_idx_split(data_dir: str | os.PathLike[str], split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Load one MNIST-format split: images uint8 [N, 28, 28] and labels int64 [N]."""
+def split_files(split: str) -> tuple[str, str]:
+    """The names of the gzipped image and label files of an MNIST-format split."""
     if split not in _SPLIT_PREFIX:
         raise DataError(f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
-    data_dir = Path(data_dir)
     prefix = _SPLIT_PREFIX[split]
-    names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-    expected = " and ".join(f"{n}.gz" for n in names)
+    return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
+
+
+def load_idx_split(data_dir: str | os.PathLike[str], split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Load one MNIST-format split: images uint8 [N, 28, 28] and labels int64 [N]."""
+    gz_names = split_files(split)
+    data_dir = Path(data_dir)
+    names = tuple(n.removesuffix(".gz") for n in gz_names)
+    expected = " and ".join(gz_names)
     if not data_dir.is_dir():
         raise DataError(f"data directory {data_dir} does not exist; create it and put {expected} in it")
     found = {n: _find(data_dir, n) for n in names}

@@ -1,0 +1,127 @@
+"""Any folder of images (PNG, JPEG, WebP, ...; searched recursively), decoded with Pillow to a fixed size.
+
+Everything is held in memory as uint8: N * C * size^2 bytes (200,000 RGB images at 64 x 64 are 2.5 GB).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from tqdm import tqdm
+
+from infogan.data.image_data import subset_indices
+from infogan.data.options import Options
+from infogan.errors import DataError
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+_MAX_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class FolderOptions(Options):
+    size: int = 64  # images become size x size
+    channels: Literal[1, 3] = 3  # 1: grayscale, 3: RGB
+    crop: Literal["center", "stretch"] = "center"  # center: the largest centred square; stretch: the whole image
+    on_bad: Literal["skip", "error"] = "skip"  # an unreadable file: skipped with a warning, or fatal
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 4 <= self.size <= _MAX_SIZE:
+            raise ValueError(f"size must be 4..{_MAX_SIZE}, got {self.size}")
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Image files under `folder` (recursively, hidden entries skipped), in a fixed order."""
+    if not folder.is_dir():
+        raise DataError(f"image folder {folder} does not exist; pass --data-dir DIR holding the images")
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files += [Path(root, n) for n in sorted(names) if not n.startswith(".") and n.lower().endswith(EXTENSIONS)]
+    return files
+
+
+def subset(files: list[Path], n: int) -> list[Path]:
+    """The files `n=` keeps, chosen before decoding so that the others are never read."""
+    return [files[i] for i in subset_indices(len(files), n)] if 0 < n < len(files) else files
+
+
+def decode(source: str | os.PathLike[str] | BinaryIO, size: int, channels: int, crop: str,
+           crop_side: int = 0) -> np.ndarray:
+    """One image as uint8 [channels, size, size].
+
+    crop "center" cuts the centred square of side `crop_side` (0: the largest that fits) before
+    resizing; "stretch" resizes the whole image, changing its aspect ratio.
+    """
+    mode = "L" if channels == 1 else "RGB"
+    with Image.open(source) as image:
+        w, h = image.size
+        # JPEG: let the decoder downscale by 2, 4 or 8 while what is kept still covers `size` pixels: much faster.
+        kept = min(w, h) if crop_side <= 0 or crop == "stretch" else min(crop_side, w, h)
+        scale = max(1, kept // size)
+        image.draft(mode, (-(-w // scale), -(-h // scale)))
+        factor = image.size[0] / w
+        image = ImageOps.exif_transpose(image)  # photos from cameras store their rotation as a tag
+        w, h = image.size
+        if crop == "stretch":
+            box = (0, 0, w, h)
+        else:
+            side = min(w, h) if crop_side <= 0 else min(round(crop_side * factor), w, h)
+            left, top = (w - side) // 2, (h - side) // 2
+            box = (left, top, left + side, top + side)
+        if image.mode in ("P", "PA", "LA"):
+            image = image.convert("RGBA")  # palette images may carry transparency
+        image = image.convert(mode).resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+        array = np.asarray(image, dtype=np.uint8)
+    return array[None] if channels == 1 else array.transpose(2, 0, 1)
+
+
+_BAD_FILE_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError)
+
+
+def decode_all(items: Iterable[tuple[str, Callable[[], str | os.PathLike[str] | BinaryIO]]], count: int,
+               where: str, options: FolderOptions, crop_side: int = 0) -> tuple[np.ndarray, list[str]]:
+    """Decode `count` images given as (name, opener) pairs into uint8 [N, C, size, size].
+
+    Returns the images and the names that were kept. Unreadable files are skipped with one
+    warning (on_bad="skip") or stop the load with a DataError naming the file (on_bad="error").
+    """
+    out = np.empty((count, options.channels, options.size, options.size), dtype=np.uint8)
+    kept: list[str] = []
+    bad: list[tuple[str, str]] = []
+    for name, opener in tqdm(items, total=count, desc=f"decoding {where}", unit="img", disable=not sys.stderr.isatty(),
+                             leave=False):
+        try:
+            out[len(kept)] = decode(opener(), options.size, options.channels, options.crop, crop_side)
+        except _BAD_FILE_ERRORS as e:
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            if options.on_bad == "error":
+                raise DataError(f"{name}: cannot decode image ({reason}); fix or remove it, "
+                                "or pass on_bad=skip to skip unreadable files") from None
+            bad.append((name, reason))
+            continue
+        kept.append(name)
+    if bad:
+        warnings.warn(f"skipped {len(bad)} unreadable of {count} image files in {where} (first: {bad[0][0]}: "
+                      f"{bad[0][1]}); pass on_bad=error to stop at the first instead")
+    if not kept:
+        raise DataError(f"{where}: none of its {count} image files could be decoded; check the files")
+    return out[: len(kept)], kept
+
+
+def load(folder: Path, options: FolderOptions) -> np.ndarray:
+    """All images under `folder` as uint8 [N, C, size, size]."""
+    files = image_files(folder)
+    if not files:
+        raise DataError(f"{folder} holds no image files ({', '.join(EXTENSIONS)}); point --data-dir at the images")
+    files = subset(files, options.n)
+    images, _ = decode_all(((str(p), lambda p=p: p) for p in files), len(files), str(folder), options)
+    return images
