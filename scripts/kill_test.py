@@ -1,5 +1,7 @@
 """Kill test: SIGKILL a training run at random moments, resume it each time, and check that it
-ends bit-identical to an uninterrupted run of the same length.
+ends bit-identical to an uninterrupted run of the same length: the two `infogan export --format
+safetensors` files are byte-identical, and so is every tensor of the final checkpoints
+(weights, Adam moments, RNG and data-order states).
 
     python scripts/kill_test.py --kills 20 --steps 80 [--workdir DIR] [--seed S]
 
@@ -31,9 +33,12 @@ def train_cmd(run: Path, config: Path, steps: int) -> list[str]:
     return base + ["--config", str(config)]
 
 
-def final_state(run: Path) -> tuple[int, dict[str, torch.Tensor]]:
+def final_state(run: Path) -> tuple[int, dict[str, torch.Tensor], bytes]:
     ck = RunDir(run).load_latest()
-    return ck.step, ck.tensors
+    export = run.with_suffix(".safetensors")
+    subprocess.run([sys.executable, "-m", "infogan", "export", str(run), "--format", "safetensors", "--out", str(export)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return ck.step, ck.tensors, export.read_bytes()
 
 
 def main() -> int:
@@ -62,11 +67,13 @@ def main() -> int:
     kills, verdicts = 0, []
 
     def finish_and_compare() -> None:
-        (ref_step, a), (step, b) = ref_state, final_state(victim)
+        (ref_step, a, ref_export), (step, b, export) = ref_state, final_state(victim)
         differ = [k for k in a.keys() | b.keys() if k not in a or k not in b or not torch.equal(a[k], b[k])]
-        verdicts.append(step == ref_step == args.steps and not differ)
+        verdicts.append(step == ref_step == args.steps and not differ and export == ref_export)
         if differ:
             print(f"run {len(verdicts)}: differing tensors: {', '.join(sorted(differ)[:5])}", file=sys.stderr)
+        if export != ref_export:
+            print(f"run {len(verdicts)}: the exported models differ", file=sys.stderr)
         shutil.rmtree(victim)
 
     while kills < args.kills:
@@ -87,8 +94,9 @@ def main() -> int:
     finish_and_compare()
     ok = all(verdicts)
     print(f"{kills} kills over {len(verdicts)} runs of {args.steps} steps, each kill followed by a resume; "
-          f"{sum(verdicts)}/{len(verdicts)} runs ended with all {len(ref_state[1])} tensors (weights, Adam moments, "
-          f"RNG states) bit-identical to the uninterrupted run: {'yes' if ok else 'NO'}")
+          f"{sum(verdicts)}/{len(verdicts)} runs ended with a byte-identical exported model and all {len(ref_state[1])} "
+          f"checkpoint tensors (weights, Adam moments, RNG states) bit-identical to the uninterrupted run: "
+          f"{'yes' if ok else 'NO'}")
     return 0 if ok else 1
 
 if __name__ == "__main__":
