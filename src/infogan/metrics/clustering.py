@@ -28,7 +28,7 @@ def nmi(confusion: np.ndarray) -> float:
     pc, pl = p.sum(1), p.sum(0)
     nz = p > 0
     mi = float((p[nz] * np.log(p[nz] / np.outer(pc, pl)[nz])).sum())
-    h = lambda q: float(-(q[q > 0] * np.log(q[q > 0])).sum())  # noqa: E731
+    h = lambda q: float(-(q[q > 0] * np.log(q[q > 0])).sum())
     denom = (h(pc) + h(pl)) / 2
     return mi / denom if denom > 0 else 0.0
 
