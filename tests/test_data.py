@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from infogan.data import DATASETS, ImageData, bundled, load_dataset
+from infogan.data import DATASETS, Factors, ImageData, bundled, dataset_name, load_dataset
 from infogan.data.idx import load_idx_split, read_idx, write_idx
 from infogan.errors import DataError
 
@@ -143,3 +143,41 @@ def test_unknown_dataset_and_split(tmp_path: Path) -> None:
     message = _raises_data_error(load_dataset, "cifar", naming="cifar")
     assert all(name in message for name in DATASETS)
     _raises_data_error(load_dataset, "mnist", str(tmp_path), "valid", naming="valid")
+
+
+def test_image_data_select_keeps_labels_and_factors() -> None:
+    factors = Factors(("a", "b"), torch.tensor([[0, 1], [1, 0], [1, 1]]), ((0.0, 0.5), (10.0, 20.0)))
+    data = ImageData("x", torch.arange(3, dtype=torch.uint8).reshape(3, 1, 1, 1), torch.tensor([7, 8, 9]), factors)
+    picked = data.select(np.array([2, 0]))
+    assert picked.images.flatten().tolist() == [2, 0] and picked.labels.tolist() == [9, 7]
+    assert picked.factors.classes.tolist() == [[1, 1], [0, 1]]
+    assert picked.factors.values.tolist() == [[0.5, 20.0], [0.0, 20.0]]
+    with pytest.raises(ValueError, match="factors must have 3 rows"):
+        ImageData("x", data.images, None, factors.select(torch.tensor([0])))
+    with pytest.raises(ValueError, match="int64"):
+        Factors(("a",), torch.zeros(3, 1), ((0.0,),))
+
+
+@pytest.mark.parametrize(
+    "spec, options, naming",
+    [
+        ("bundled:n=ten", {}, "bundled:n must be an integer, got 'ten'"),
+        ("bundled:n=-1", {}, "bundled:n must be >= 0, got -1"),
+        ("bundled", {"n": True}, "must be an integer, got True"),
+        ("bundled:size=32", {}, "has no option 'size'; its options are: n"),
+        ("bundled:n", {}, "is not key=value"),
+        ("folder:channels=2", {}, "channels must be one of 1, 3, got '2'"),
+        ("nope:n=1", {}, "unknown dataset 'nope'"),
+    ],
+)
+def test_bad_options_are_one_line(spec: str, options: dict, naming: str) -> None:
+    message = _raises_data_error(lambda: load_dataset(spec, "somewhere", **options), naming=naming)
+    assert message.count(";") <= 1
+
+
+def test_options_from_spec_and_keywords() -> None:
+    assert len(load_dataset("bundled:n=25")) == 25
+    assert len(load_dataset(" bundled : n = 30 , ")) == 30
+    assert len(load_dataset("bundled:n=25", n=40)) == 40  # keywords win over the spec
+    assert len(load_dataset("bundled:n=0")) == 10_000
+    assert dataset_name("folder:size=64") == "folder"

@@ -14,7 +14,7 @@ import numpy as np
 
 from infogan.data.archive import safe_extract
 from infogan.data.download import cache_dir
-from infogan.data.folder import FolderOptions, decode_all, image_files, subset
+from infogan.data.folder import FolderOptions, decode_files, image_files
 from infogan.data.idx import SPLITS
 from infogan.data.options import Options
 from infogan.errors import DataError
@@ -97,8 +97,5 @@ def load(data_dir: Path | None, split: str, options: CelebaOptions) -> np.ndarra
         files = [p for p in files if (p.name in test) == (split == "test")]
     if not files:
         raise DataError(f"{root} holds no {split} .jpg images; put the {FOLDER} images there")
-    files = subset(files, options.n)
-    decoding = FolderOptions(size=options.size, channels=3, crop="center", on_bad=options.on_bad)
-    images, _ = decode_all(((str(p), lambda p=p: p) for p in files), len(files), str(root), decoding,
-                           crop_side=options.crop)
-    return images
+    decoding = FolderOptions(n=options.n, size=options.size, channels=3, crop="center", on_bad=options.on_bad)
+    return decode_files(files, str(root), decoding, crop_side=options.crop)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -17,7 +16,6 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
-from infogan.data.image_data import subset_indices
 from infogan.data.options import Options
 from infogan.errors import DataError
 
@@ -45,13 +43,8 @@ def image_files(folder: Path) -> list[Path]:
     files = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files += [Path(root, n) for n in sorted(names) if not n.startswith(".") and n.lower().endswith(EXTENSIONS)]
-    return files
-
-
-def subset(files: list[Path], n: int) -> list[Path]:
-    """The files `n=` keeps, chosen before decoding so that the others are never read."""
-    return [files[i] for i in subset_indices(len(files), n)] if 0 < n < len(files) else files
+        files += [Path(root, n) for n in names if not n.startswith(".") and n.lower().endswith(EXTENSIONS)]
+    return sorted(files)
 
 
 def decode(source: str | os.PathLike[str] | BinaryIO, size: int, channels: int, crop: str,
@@ -79,7 +72,8 @@ def decode(source: str | os.PathLike[str] | BinaryIO, size: int, channels: int, 
             box = (left, top, left + side, top + side)
         if image.mode in ("P", "PA", "LA"):
             image = image.convert("RGBA")  # palette images may carry transparency
-        image = image.convert(mode).resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+        # Crop first: resizing with a box would blend in pixels from outside it.
+        image = image.convert(mode).crop(box).resize((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
         array = np.asarray(image, dtype=np.uint8)
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 
@@ -87,41 +81,45 @@ def decode(source: str | os.PathLike[str] | BinaryIO, size: int, channels: int, 
 _BAD_FILE_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError)
 
 
-def decode_all(items: Iterable[tuple[str, Callable[[], str | os.PathLike[str] | BinaryIO]]], count: int,
-               where: str, options: FolderOptions, crop_side: int = 0) -> tuple[np.ndarray, list[str]]:
-    """Decode `count` images given as (name, opener) pairs into uint8 [N, C, size, size].
+def decode_files(files: list[Path], where: str, options: FolderOptions, crop_side: int = 0) -> np.ndarray:
+    """Decode `files` into uint8 [N, C, size, size], in their order.
 
-    Returns the images and the names that were kept. Unreadable files are skipped with one
-    warning (on_bad="skip") or stop the load with a DataError naming the file (on_bad="error").
+    With `n` set, files are tried in a fixed random order until n decode; the others are never
+    read. Unreadable files are skipped with one warning (on_bad="skip") or stop the load with a
+    DataError naming the file (on_bad="error").
     """
-    out = np.empty((count, options.channels, options.size, options.size), dtype=np.uint8)
-    kept: list[str] = []
-    bad: list[tuple[str, str]] = []
-    for name, opener in tqdm(items, total=count, desc=f"decoding {where}", unit="img", disable=not sys.stderr.isatty(),
-                             leave=False):
-        try:
-            out[len(kept)] = decode(opener(), options.size, options.channels, options.crop, crop_side)
-        except _BAD_FILE_ERRORS as e:
-            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            if options.on_bad == "error":
-                raise DataError(f"{name}: cannot decode image ({reason}); fix or remove it, "
-                                "or pass on_bad=skip to skip unreadable files") from None
-            bad.append((name, reason))
-            continue
-        kept.append(name)
+    subset = 0 < options.n < len(files)
+    order = np.random.default_rng(0).permutation(len(files)) if subset else np.arange(len(files))
+    want = options.n if subset else len(files)
+    out = np.empty((want, options.channels, options.size, options.size), dtype=np.uint8)
+    kept: list[int] = []
+    bad: list[tuple[Path, str]] = []
+    with tqdm(total=want, desc=f"decoding {where}", unit="img", disable=not sys.stderr.isatty(), leave=False) as bar:
+        for i in order:
+            if len(kept) == want:
+                break
+            try:
+                out[len(kept)] = decode(files[i], options.size, options.channels, options.crop, crop_side)
+            except _BAD_FILE_ERRORS as e:
+                reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+                if options.on_bad == "error":
+                    raise DataError(f"{files[i]}: cannot decode image ({reason}); fix or remove it, "
+                                    "or pass on_bad=skip to skip unreadable files") from None
+                bad.append((files[i], reason))
+                continue
+            kept.append(int(i))
+            bar.update()
     if bad:
-        warnings.warn(f"skipped {len(bad)} unreadable of {count} image files in {where} (first: {bad[0][0]}: "
-                      f"{bad[0][1]}); pass on_bad=error to stop at the first instead")
+        warnings.warn(f"skipped {len(bad)} unreadable of {len(bad) + len(kept)} image files in {where} "
+                      f"(first: {bad[0][0]}: {bad[0][1]}); pass on_bad=error to stop at the first instead")
     if not kept:
-        raise DataError(f"{where}: none of its {count} image files could be decoded; check the files")
-    return out[: len(kept)], kept
+        raise DataError(f"{where}: none of its {len(files)} image files could be decoded; check the files")
+    return out[: len(kept)][np.argsort(kept)]  # back in file order
 
 
 def load(folder: Path, options: FolderOptions) -> np.ndarray:
-    """All images under `folder` as uint8 [N, C, size, size]."""
+    """The images under `folder` as uint8 [N, C, size, size]."""
     files = image_files(folder)
     if not files:
         raise DataError(f"{folder} holds no image files ({', '.join(EXTENSIONS)}); point --data-dir at the images")
-    files = subset(files, options.n)
-    images, _ = decode_all(((str(p), lambda p=p: p) for p in files), len(files), str(folder), options)
-    return images
+    return decode_files(files, str(folder), options)

@@ -27,13 +27,13 @@ def locate(data_dir: Path | None) -> Path | None:
 
 def read_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Images uint8 [N, 3, 32, 32] and labels int64 [N] (digit 0 is stored as 10 in the file) from one .mat file."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found; put the SVHN cropped-digits (format 2) .mat file there")
     try:
         mat = scipy.io.loadmat(path, variable_names=("X", "y"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found; put the SVHN format-2 .mat file there") from None
-    except (ValueError, TypeError, OSError, NotImplementedError) as e:  # not a MAT file, truncated, or MAT v7.3
-        raise DataError(f"{path}: not a readable MATLAB file ({str(e).splitlines()[0] if str(e) else type(e).__name__}); "
-                        "download it again") from None
+    except Exception as e:  # noqa: BLE001 - scipy raises many kinds on a truncated or foreign file
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DataError(f"{path}: not a readable MATLAB file ({reason}); download it again") from None
     x, y = mat.get("X"), mat.get("y")
     if x is None or y is None:
         raise DataError(f"{path}: has no X and y arrays; use the SVHN cropped-digits (format 2) file")
