@@ -1,4 +1,4 @@
-"""The jobs behind the CLI, usable from Python: train a run, draw traversals and samples, evaluate."""
+"""The jobs behind the CLI, usable from Python: train a run, draw traversals and samples, evaluate, encode, explore."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ import torch
 
 from .config import Config
 from .data import ImageData, load_dataset
-from .errors import ConfigError, DivergenceError
+from .encode import estimate, read_image
+from .errors import ConfigError, DataError, DivergenceError
+from .explore.server import ExploreServer, make_server
 from .files import atomic_write_bytes
 from .hooks import Checkpoints, Figures, MetricsLog, Progress, Samples
 from .metrics import evaluate as evaluate_model
@@ -202,4 +204,27 @@ def evaluate(run_dir: str | Path, data: str | None = None, data_dir: str | None 
     return result
 
 
-__all__ = ["train", "traverse", "sample", "evaluate"]
+def encode(run_dir: str | Path, images: Sequence[str | Path], invert: bool = False) -> list[dict[str, Any]]:
+    """Q's estimate of every code for each PNG or JPEG file, in order: ``{"file": path, "codes": estimates}``.
+    All files are read before any is encoded, so an unreadable one fails the call before there is output."""
+    if not images:
+        raise ConfigError("give at least one image file")
+    model = load_model(run_dir)
+    pixels = []
+    for path in map(Path, images):
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise DataError(f"cannot read image {path}: {e.strerror or e}") from None
+        pixels.append(read_image(data, model.image_shape, str(path), invert))
+    rows = estimate(model, torch.stack(pixels))
+    return [{"file": str(path), "codes": row} for path, row in zip(images, rows)]
+
+
+def explore(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000) -> ExploreServer:
+    """The latent explorer's web server for a run, bound and not yet serving: call its ``serve_forever()`` and open
+    its ``url`` (``port`` 0 picks a free one)."""
+    return make_server(load_model(run_dir), host, port)
+
+
+__all__ = ["encode", "evaluate", "explore", "sample", "train", "traverse"]

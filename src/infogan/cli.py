@@ -97,9 +97,32 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .export import ExportOptions, export
 
-    print(export(args.run_dir, args.format, args.out))
+    print(export(args.run_dir, args.format, args.out, ExportOptions(ort_web=args.ort_web)))
+    return 0
+
+
+def _encode(args: argparse.Namespace) -> int:
+    from . import api
+    from .encode import to_csv
+
+    rows = api.encode(args.run_dir, args.images, args.invert)
+    print(json.dumps(rows) if args.json else to_csv(rows), end="\n" if args.json else "")
+    return 0
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from . import api
+
+    server = api.explore(args.run_dir, args.host, args.port)
+    print(f"explorer for {args.run_dir} at {server.url} (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:  # the usual way to stop a server: not an error
+        pass
+    finally:
+        server.server_close()
     return 0
 
 
@@ -191,8 +214,25 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="the trained model as a file to share (safetensors: weights + config, no training state)")
     x.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run directory, checkpoint or model file")
     x.add_argument("--format", choices=FORMATS, required=True)
-    x.add_argument("--out", type=Path, required=True, help="file (or folder) to write")
+    x.add_argument("--out", type=Path, required=True,
+                   help="file to write (onnx: OUT.onnx is the generator, OUT.encoder.onnx Q); for web a folder")
+    x.add_argument("--ort-web", type=Path, metavar="PATH",
+                   help="web: onnxruntime-web's npm tarball or package folder (default: $INFOGAN_ORT_WEB, "
+                        "./node_modules/onnxruntime-web, ./onnxruntime-web-VERSION.tgz)")
     x.set_defaults(func=_export)
+
+    n = sub.add_parser("encode", help="Q's estimates of the codes for image files (a label-free classifier), as CSV")
+    n.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run directory, checkpoint or model file")
+    n.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PNG or JPEG files (resized to the model's)")
+    n.add_argument("--invert", action="store_true", help="invert the images first (dark strokes on light paper)")
+    n.add_argument("--json", action="store_true", help="print a JSON list, with every class probability")
+    n.set_defaults(func=_encode)
+
+    o = sub.add_parser("explore", help="a local web page: sliders per code, live grid and traversal, encode an image")
+    o.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run directory, checkpoint or model file")
+    o.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    o.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    o.set_defaults(func=_explore)
 
     d = sub.add_parser("datasets", help="the datasets --data takes: shape, source, licence, whether they are here")
     d.add_argument("--data-dir", help="also say whether this folder holds each dataset's files")
