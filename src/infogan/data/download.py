@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from infogan import __version__
 from infogan.errors import DataError
 
 CACHE_ENV = "INFOGAN_DATA"  # root of the download cache (default ~/.cache/infogan)
@@ -176,8 +177,6 @@ def _network_reason(e: BaseException) -> _MirrorFailure:
 
 def _fetch(url: str, file: RemoteFile, directory: Path, timeout_s: float) -> Path:
     """One download attempt of `url` into directory/file.name; raises _MirrorFailure on any network or checksum fault."""
-    from infogan import __version__
-
     request = urllib.request.Request(url, headers={"User-Agent": f"infogan/{__version__}"})
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{file.name}.", suffix=".part")
     try:

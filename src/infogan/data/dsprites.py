@@ -122,4 +122,6 @@ def read_official(path: Path, indices: np.ndarray | None = None) -> tuple[np.nda
     if indices is not None:
         images, latent_classes = images[indices], latent_classes[indices]
     # Column 0 is colour (always white); the official 0/1 pixels become 0/255 like every dataset here.
-    return images.astype(np.uint8) * np.uint8(255), latent_classes[:, 1:].astype(np.int64)
+    images = images.astype(np.uint8, copy=False)
+    images *= 255  # in place: the full set is 3 GB
+    return images, latent_classes[:, 1:].astype(np.int64)
