@@ -31,21 +31,26 @@ class InfoGAN:
     def net_kwargs(config: Config, channels: int) -> dict[str, Any]:
         """The explicit keyword arguments the networks are built from (stored in checkpoints)."""
         spec = config.latent.spec()
-        return {
+        kwargs: dict[str, Any] = {
             "input_dim": spec.input_dim,
             "q_dim": spec.q_dim,
             "channels": channels,
             "output": config.model.output,
         }
+        # Only where set: the families with a fixed size refuse them, and older checkpoints lack them.
+        kwargs.update({k: getattr(config.model, k) for k in ("image_size", "width") if getattr(config.model, k)})
+        return kwargs
 
     @classmethod
     def build(cls, config: Config, channels: int = 1, device: torch.device | str = "cpu") -> "InfoGAN":
+        """``channels`` (the data's) is used unless the config fixes them, so a preset can refuse other data."""
+        channels = config.model.channels or channels
         g, d = nets.build(config.model.family, **cls.net_kwargs(config, channels))
         return cls(config, config.latent.spec(), g.to(device), d.to(device), channels)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return nets.image_shape(self.config.model.family, self.channels)
+        return nets.image_shape(self.config.model.family, self.channels, self.config.model.image_size)
 
     def check_data(self, data: ImageData) -> None:
         """Refuse data whose images the networks cannot take."""

@@ -1,32 +1,55 @@
 """Network families. Each family is a (Generator, Discriminator) pair built from plain
-keyword arguments, which are stored in every checkpoint so loading needs no code guesswork."""
+keyword arguments, which are stored in every checkpoint so loading needs no code guesswork.
+
+A family module has ``Generator``, ``Discriminator`` (see ``blocks``), ``generator_kwargs`` and
+``discriminator_kwargs`` (which of the keyword arguments each takes), and either a fixed
+``IMAGE_SIZE`` or an ``image_size`` keyword argument.
+"""
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from torch import nn
 
 from ..errors import ConfigError
-from . import mnist
+from . import chairs, dcgan, dsprites, faces, mnist, svhn
 
-FAMILIES = {"mnist": mnist}
+# Paper Tables 1, 2, 3, 4 and 6; dSprites after InfoGAN-CR; dcgan for image folders.
+# "celeba" names the Table 3 networks, which are Table 2's (Appendix C.2 and C.3).
+FAMILIES: dict[str, ModuleType] = {
+    "mnist": mnist,
+    "svhn": svhn,
+    "celeba": svhn,
+    "faces": faces,
+    "chairs": chairs,
+    "dsprites": dsprites,
+    "dcgan": dcgan,
+}
 
 
-def image_shape(family: str, channels: int) -> tuple[int, int, int]:
-    """(C, H, W) of the images a family generates and discriminates."""
-    return (channels, FAMILIES[family].IMAGE_SIZE, FAMILIES[family].IMAGE_SIZE)
+def _family(name: str) -> ModuleType:
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ConfigError(f"unknown network family {name!r}; known: {', '.join(FAMILIES)}") from None
+
+
+def image_shape(family: str, channels: int, image_size: int = 0) -> tuple[int, int, int]:
+    """(C, H, W) of the images a family generates and discriminates; ``image_size`` for size-generic families."""
+    size = getattr(_family(family), "IMAGE_SIZE", image_size)
+    return (channels, size, size)
 
 
 def build(family: str, **kwargs: Any) -> tuple[nn.Module, nn.Module]:
     """Build ``(generator, discriminator_with_q)`` of a family from its keyword arguments."""
+    module = _family(family)
+    g_kw, d_kw = module.generator_kwargs(kwargs), module.discriminator_kwargs(kwargs)
+    unused = sorted(set(kwargs) - set(g_kw) - set(d_kw))
+    if unused:  # e.g. model.image_size for a fixed-size paper family: refuse rather than ignore
+        raise ConfigError(f"network family {family!r} takes no {', '.join(unused)}; remove model.{unused[0]} from the config")
     try:
-        module = FAMILIES[family]
-    except KeyError:
-        raise ConfigError(f"unknown network family {family!r}; known: {', '.join(FAMILIES)}") from None
-    try:
-        return module.Generator(**module.generator_kwargs(kwargs)), module.Discriminator(
-            **module.discriminator_kwargs(kwargs)
-        )
-    except TypeError as e:  # an unexpected or missing keyword from a config file
+        return module.Generator(**g_kw), module.Discriminator(**d_kw)
+    except (TypeError, ValueError) as e:  # an unexpected or missing keyword, or a value out of range
         raise ConfigError(f"network family {family!r}: {e}") from None
