@@ -61,7 +61,7 @@ def one_thread():
 
 # Each trains 20 steps at batch 2 and round-trips the weights through a checkpoint file (the
 # training state's round trip is the same for every family and is tested in test_runs/test_kill).
-# Slowest: chairs (about 40M parameters, Table 6's FC layers), over 5 s; the others take 1-3 s.
+# Over 5 s: chairs, whose Table 6 networks have about 40M parameters (two FC layers of 16M each).
 @pytest.mark.parametrize("name", [*EXPERIMENTS, "svhn-gan"])
 def test_preset_trains_and_round_trips_a_checkpoint(name, tmp_path, one_thread):
     cfg = preset(name)
