@@ -91,6 +91,9 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 0  # 0: let torch choose
     deterministic: bool = False  # deterministic kernels only (bit-exact reruns and resumes, also on CUDA)
+    # "bf16": matmuls and convolutions under bfloat16 autocast; weights, optimizer state,
+    # BatchNorm statistics and losses stay fp32.
+    precision: Literal["fp32", "bf16"] = "fp32"
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500

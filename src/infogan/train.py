@@ -13,6 +13,7 @@ gradient flows through it, so no weight gradient is computed that nothing uses.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from contextlib import contextmanager
@@ -108,6 +109,10 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, **adam)
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, **adam)
         self.objective = InfoGANObjective(self.model.spec, config.loss.lambda_cat, config.loss.lambda_cont)
+        # Forward passes under bf16 autocast when asked; backward follows the forward's dtypes.
+        self.autocast = functools.partial(
+            torch.autocast, self.device.type, dtype=torch.bfloat16, enabled=config.train.precision == "bf16"
+        )
         # One generator drives latents and data order, so a run is a function of its seed.
         self.rng = torch.Generator(device=self.device).manual_seed(config.train.seed)
         self.images = self.model.to_net(data.images)  # the whole dataset lives on the device
@@ -124,18 +129,20 @@ class Trainer:
         D.train()
         x = self.images[self.batches.next()]
         latent = spec.sample(x.shape[0], self.rng, self.device)
-        fake = G(spec.generator_input(latent))
+        with self.autocast():
+            fake = G(spec.generator_input(latent))
 
-        d_real, _ = D(x)
-        d_fake, q_fake = D(fake.detach(), q_from_detached_body=self.objective.plain_gan)
-        d_terms = self.objective.discriminator_loss(d_real, d_fake, q_fake, latent.codes)
+            d_real, _ = D(x)
+            d_fake, q_fake = D(fake.detach(), q_from_detached_body=self.objective.plain_gan)
+            d_terms = self.objective.discriminator_loss(d_real, d_fake, q_fake, latent.codes)
         self.opt_d.zero_grad(set_to_none=True)
         d_terms.loss.backward()
         self.opt_d.step()
 
         with frozen(D):
-            d_fake, q_fake = D(fake)
-            g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes)
+            with self.autocast():
+                d_fake, q_fake = D(fake)
+                g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes)
             self.opt_g.zero_grad(set_to_none=True)
             g_terms.loss.backward()
         self.opt_g.step()
