@@ -115,7 +115,8 @@ class Trainer:
         )
         # One generator drives latents and data order, so a run is a function of its seed.
         self.rng = torch.Generator(device=self.device).manual_seed(config.train.seed)
-        self.images = self.model.to_net(data.images)  # the whole dataset lives on the device
+        # The whole dataset lives on the device as uint8 (a quarter of float32); batches are converted.
+        self.images = data.images.to(self.device)
         self.batches = Batches(len(data), o.batch_size, self.rng)
         self.step = 0
         self.elapsed = 0.0  # seconds of training so far, across resumes
@@ -127,7 +128,7 @@ class Trainer:
         G, D, spec = self.model.generator, self.model.discriminator, self.model.spec
         G.train()
         D.train()
-        x = self.images[self.batches.next()]
+        x = self.model.to_net(self.images[self.batches.next()])
         latent = spec.sample(x.shape[0], self.rng, self.device)
         with self.autocast():
             fake = G(spec.generator_input(latent))
