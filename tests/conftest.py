@@ -1,8 +1,12 @@
+from pathlib import Path
+
 import pytest
 import torch
 
 from infogan.config import Config, TrainConfig, preset
 from infogan.data import ImageData
+from infogan.runs import RunDir
+from infogan.train import Trainer
 
 
 @pytest.fixture(autouse=True)
@@ -12,17 +16,36 @@ def _no_downloads(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("INFOGAN_DATA", str(tmp_path_factory.mktemp("data-cache")))
 
 
-@pytest.fixture
-def tiny_data() -> ImageData:
-    """64 random 'digits' with labels: enough for full batches, fast for every test."""
+def _tiny_data() -> ImageData:
     g = torch.Generator().manual_seed(0)
     images = (torch.rand(64, 1, 28, 28, generator=g) * 255).to(torch.uint8)
     return ImageData("tiny", images, torch.arange(64) % 10)
 
 
-@pytest.fixture
-def tiny_config() -> Config:
+def _tiny_config() -> Config:
     cfg = preset("mnist")
     cfg.optim.batch_size = 16
     cfg.train = TrainConfig(seed=3, steps=4, log_every=1, sample_every=2, checkpoint_every=2, device="cpu")
     return cfg
+
+
+@pytest.fixture
+def tiny_data() -> ImageData:
+    """64 random 'digits' with labels: enough for full batches, fast for every test."""
+    return _tiny_data()
+
+
+@pytest.fixture
+def tiny_config() -> Config:
+    return _tiny_config()
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run directory with one checkpoint: 2 steps of the tiny config. Shared by tests that only read it."""
+    trainer = Trainer(_tiny_config(), _tiny_data())
+    for _ in range(2):
+        trainer.train_step()
+    run = RunDir(tmp_path_factory.mktemp("trained-run"))
+    trainer.save(run.checkpoint_path(trainer.step))
+    return run.path

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from infogan.cli import main
 from infogan.explore.server import make_server
 from infogan.explore.web import ORT_WEB_VERSION, ort_web_candidates, write_web
 from infogan.runs import load_model
@@ -35,13 +34,6 @@ def browser(tmp_path_factory):
     yield context
     context.close()
     playwright.stop()
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    assert main(["train", "--steps", "2", "--batch-size", "16", "--out", str(out), "--quiet", "--device", "cpu"]) == 0
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +100,8 @@ def _exercise(context, url: str, image: Path, shots: Path) -> None:
     page.close()
 
 
-def test_explorer_server_in_a_browser(browser, run_dir, digit, tmp_path):
-    server = _serve(make_server(load_model(run_dir), "127.0.0.1", 0))
+def test_explorer_server_in_a_browser(browser, trained_run, digit, tmp_path):
+    server = _serve(make_server(load_model(trained_run), "127.0.0.1", 0))
     try:
         _exercise(browser, server.url, digit, tmp_path)
     finally:
@@ -117,11 +109,11 @@ def test_explorer_server_in_a_browser(browser, run_dir, digit, tmp_path):
         server.server_close()
 
 
-def test_static_web_export_in_a_browser(browser, run_dir, digit, tmp_path):
+def test_static_web_export_in_a_browser(browser, trained_run, digit, tmp_path):
     found = next((p for p in [*ort_web_candidates(None), REPO_ORT_WEB] if p.exists()), None)
     if found is None:
         pytest.skip(f"onnxruntime-web {ORT_WEB_VERSION} not found (make env fetches it with npm pack into build/)")
-    site = write_web(load_model(run_dir), tmp_path / "site", found)
+    site = write_web(load_model(trained_run), tmp_path / "site", found)
     server = _serve(ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(site))))
     try:
         _exercise(browser, f"http://127.0.0.1:{server.server_address[1]}/", digit, tmp_path)

@@ -23,15 +23,8 @@ def _png(pixels: np.ndarray, fmt: str = "PNG", mode: str | None = None) -> bytes
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    assert main(["train", "--steps", "2", "--batch-size", "16", "--out", str(out), "--quiet", "--device", "cpu"]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def model(run_dir) -> InfoGAN:
-    return load_model(run_dir)
+def model(trained_run) -> InfoGAN:
+    return load_model(trained_run)
 
 
 def test_read_image_converts_to_the_models_shape():
@@ -97,25 +90,25 @@ def test_estimate_matches_q(model):
                                             "c2": rows[0]["c2"]["mean"]}
 
 
-def test_api_encode_reads_every_file_before_encoding(run_dir, tmp_path):
+def test_api_encode_reads_every_file_before_encoding(trained_run, tmp_path):
     good = tmp_path / "good.png"
     good.write_bytes(_png(np.zeros((28, 28), np.uint8)))
-    rows = api.encode(run_dir, [good, good])
+    rows = api.encode(trained_run, [good, good])
     assert [r["file"] for r in rows] == [str(good)] * 2 and rows[0] == rows[1]
     with pytest.raises(DataError, match="cannot read image .*missing.png: No such file"):
-        api.encode(run_dir, [good, tmp_path / "missing.png"])
+        api.encode(trained_run, [good, tmp_path / "missing.png"])
 
 
-def test_cli_encode_csv_and_json(run_dir, tmp_path, capsys):
+def test_cli_encode_csv_and_json(trained_run, tmp_path, capsys):
     paths = []
     for i in range(3):
         paths.append(tmp_path / f"{i}.png")
         paths[-1].write_bytes(_png(np.full((30, 30), 80 * i, np.uint8)))
-    assert main(["encode", str(run_dir), *map(str, paths)]) == 0
+    assert main(["encode", str(trained_run), *map(str, paths)]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["file"] for r in table] == list(map(str, paths))
     assert set(table[0]) == {"file", "cat0", "cat0_prob", "c1_mean", "c1_std", "c2_mean", "c2_std"}
-    assert main(["encode", str(run_dir), *map(str, paths), "--json"]) == 0
+    assert main(["encode", str(trained_run), *map(str, paths), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert to_csv(rows) == "".join(f"{line}\n" for line in _csv_lines(table))
     assert [int(r["cat0"]) for r in table] == [r["codes"]["cat0"]["class"] for r in rows]
@@ -127,9 +120,9 @@ def _csv_lines(table):
         yield ",".join(r.values())
 
 
-def test_cli_encode_bad_image_is_one_line(run_dir, tmp_path, capsys):
+def test_cli_encode_bad_image_is_one_line(trained_run, tmp_path, capsys):
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
-    assert main(["encode", str(run_dir), str(bad)]) == 1
+    assert main(["encode", str(trained_run), str(bad)]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err == f"infogan encode: error: image {bad} is not a PNG or JPEG file\n"

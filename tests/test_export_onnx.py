@@ -27,17 +27,10 @@ REPO_ORT_WEB = Path(__file__).resolve().parents[1] / "build" / f"onnxruntime-web
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    assert main(["train", "--steps", "2", "--batch-size", "16", "--out", str(out), "--quiet", "--device", "cpu"]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def exported(run_dir, tmp_path_factory):
+def exported(trained_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("onnx") / "model.onnx"
-    assert export(run_dir, "onnx", out) == out
-    return load_model(run_dir), out, encoder_path(out)
+    assert export(trained_run, "onnx", out) == out
+    return load_model(trained_run), out, encoder_path(out)
 
 
 def _generator_diff(model: InfoGAN, path: Path, n: int, seed: int = 0) -> float:
@@ -101,8 +94,8 @@ def test_tanh_rgb_model_exports_its_pixel_convention(tmp_path):
     assert _encoder_diff(model, tmp_path / "e.onnx", 3) <= TOLERANCE
 
 
-def test_onnx_export_refuses_a_wrong_suffix(run_dir, tmp_path, capsys):
-    assert main(["export", str(run_dir), "--format", "onnx", "--out", str(tmp_path / "model.bin")]) == 1
+def test_onnx_export_refuses_a_wrong_suffix(trained_run, tmp_path, capsys):
+    assert main(["export", str(trained_run), "--format", "onnx", "--out", str(tmp_path / "model.bin")]) == 1
     assert capsys.readouterr().err == (
         f"infogan export: error: --out {tmp_path / 'model.bin'} should end in .onnx (the encoder goes next to it, "
         "in .encoder.onnx)\n"
@@ -124,7 +117,7 @@ def test_missing_onnxruntime_web_names_the_places_and_the_fix(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("INFOGAN_ORT_WEB", raising=False)
     with pytest.raises(ConfigError, match=r"onnxruntime-web 1\.30\.0 not found at node_modules/onnxruntime-web, "
-                                          r"onnxruntime-web-1\.30\.0\.tgz; run `npm pack onnxruntime-web@1\.30\.0`"):
+                                          r"onnxruntime-web-1\.30\.0\.tgz; run npm pack onnxruntime-web@1\.30\.0 here"):
         read_ort_web()
     monkeypatch.setenv("INFOGAN_ORT_WEB", str(tmp_path / "elsewhere.tgz"))
     assert ort_web_candidates(None)[0] == tmp_path / "elsewhere.tgz"
@@ -142,7 +135,7 @@ def test_onnxruntime_web_files_are_checked(tmp_path):
         read_ort_web(tmp_path / "junk.tgz")
 
 
-def test_web_export_writes_a_complete_static_site(run_dir, tmp_path):
+def test_web_export_writes_a_complete_static_site(trained_run, tmp_path):
     if not REPO_ORT_WEB.is_file():
         pytest.skip(f"{REPO_ORT_WEB} missing (make env fetches it with npm pack)")
     # The package folder form: what `npm install` leaves in node_modules.
@@ -154,17 +147,17 @@ def test_web_export_writes_a_complete_static_site(run_dir, tmp_path):
     assert read_ort_web(folder) == read_ort_web(REPO_ORT_WEB)
 
     site = tmp_path / "site"
-    assert main(["export", str(run_dir), "--format", "web", "--out", str(site), "--ort-web", str(REPO_ORT_WEB)]) == 0
+    assert main(["export", str(trained_run), "--format", "web", "--out", str(site), "--ort-web", str(REPO_ORT_WEB)]) == 0
     files = {str(p.relative_to(site)) for p in site.rglob("*") if p.is_file()}
     assert files == {"index.html", "app.js", "style.css", "backend.js", "model.json", "generator.onnx",
                      "encoder.onnx", "ort/LICENSE", *(f"ort/{name}" for name in ORT_WEB_FILES)}
-    model = load_model(run_dir)
+    model = load_model(trained_run)
     assert json.loads((site / "model.json").read_text()) == model_info(model)
     assert (site / "backend.js").read_bytes() == static_file("onnx.js")
     assert _generator_diff(model, site / "generator.onnx", 2) <= TOLERANCE
 
 
-def test_web_export_refuses_a_file_as_folder(run_dir, tmp_path):
+def test_web_export_refuses_a_file_as_folder(trained_run, tmp_path):
     (tmp_path / "site").write_text("")
     with pytest.raises(ConfigError, match="is a file; the web export writes a folder"):
-        write_web(load_model(run_dir), tmp_path / "site")
+        write_web(load_model(trained_run), tmp_path / "site")

@@ -126,9 +126,9 @@ class Explorer:
         routes = {"/api/model": "GET", "/api/grid": "GET", "/api/traversal": "GET", "/api/encode": "POST"}
         allowed = routes.get(path, "GET" if path in STATIC else None)
         if allowed is None:
-            raise RequestError(404, f"no such page: {path[:100]}")
+            raise RequestError(404, f"no such page: {path[:100]!r}")
         if method != allowed:
-            raise RequestError(405, f"{path} takes {allowed}, not {method[:20]}")
+            raise RequestError(405, f"{path} takes {allowed}, not {method[:20]!r}")
         if path in STATIC:
             name, content_type = STATIC[path]
             return Response(200, static_file(name), content_type)

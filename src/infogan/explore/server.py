@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ..errors import ConfigError
@@ -24,6 +25,10 @@ class ExploreServer(ThreadingHTTPServer):
 
     def __init__(self, explorer: Explorer, host: str, port: int):
         self.explorer = explorer
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"port must be in 0..65535 (0 picks a free one), got {port}")
+        if ":" in host:
+            self.address_family = socket.AF_INET6
         try:
             super().__init__((host, port), _Handler)
         except OSError as e:
@@ -54,8 +59,15 @@ class _Handler(BaseHTTPRequestHandler):
     server: ExploreServer
     protocol_version = "HTTP/1.1"  # keep-alive: the page sends a request per slider move
     server_version = "infogan-explore"
-    sys_version = ""
     timeout = 30  # seconds a client may stall mid-request before its thread is freed
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":  # no status line or headers: a client could not tell an error
+            self.send_error(400, "HTTP/0.9 requests are not supported")
+            return False
+        return True
 
     def do_GET(self) -> None:
         self._answer(b"")
@@ -75,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
     def __getattr__(self, name: str):
         # Any other method (HEAD, PUT, FOO...) gets a JSON 405, not http.server's HTML 501.
         if name.startswith("do_"):
-            return lambda: self._send(error_response(405, f"method {self.command[:20]} is not allowed"))
+            return lambda: self._send(error_response(405, f"method {self.command[:20]!r} is not allowed"))
         raise AttributeError(name)
 
     def _answer(self, body: bytes) -> None:
@@ -98,9 +110,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        # http.server's own errors (a malformed request line, oversized headers) as JSON too.
-        self.close_connection = True
+        # http.server's own errors (a malformed request line, oversized headers) as JSON too, always after a status
+        # line: before the request line is parsed, http.server takes the request for HTTP/0.9, which has none.
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"
         self._send(error_response(code, message or self.responses.get(code, ("error",))[0]), close=True)
+
+    def version_string(self) -> str:
+        return self.server_version  # without the Python version
 
     def log_message(self, format: str, *args) -> None:
         pass  # quiet: the page makes a request per slider move

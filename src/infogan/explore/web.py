@@ -40,7 +40,7 @@ def ort_web_candidates(given: Path | None) -> list[Path]:
 
 def read_ort_web(given: Path | None = None) -> dict[str, bytes]:
     """The onnxruntime-web files the page needs, from the first package found, checked against their SHA-256."""
-    fix = (f"run `npm pack onnxruntime-web@{ORT_WEB_VERSION}` here (or npm install it) or pass --ort-web PATH to "
+    fix = (f"run npm pack onnxruntime-web@{ORT_WEB_VERSION} here (or npm install it), or pass --ort-web PATH to "
            "its .tgz or package folder")
     candidates = ort_web_candidates(given)
     path = next((p for p in candidates if p.exists()), None)
