@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(shell date +%Y%m%d-%H%M%S)
 RUN ?= runs/demo-$(STAMP)
 
-.PHONY: demo test env clean
+.PHONY: demo test env browser-deps clean
 
 env: $(VENV)/.installed
 
@@ -22,7 +22,16 @@ demo: env
 	$(VENV)/bin/infogan evaluate $(RUN)
 	@echo "figures: $(RUN)/figures/  samples: $(RUN)/samples/  evaluation: $(RUN)/evaluation.json"
 
-test: env
+# What the browser tests need, best effort (they skip, saying why, without it): Debian's Chromium (apt, as root) and
+# onnxruntime-web for the static web export (npm pack, into build/), at the version infogan pins.
+ORT_WEB_VERSION := $(shell sed -n 's/^ORT_WEB_VERSION = "\(.*\)"/\1/p' src/infogan/explore/web.py)
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| echo "chromium not installed: the browser tests will skip"
+	test -f build/onnxruntime-web-$(ORT_WEB_VERSION).tgz || (mkdir -p build && cd build && npm pack -q onnxruntime-web@$(ORT_WEB_VERSION)) \
+		|| echo "onnxruntime-web not fetched: the web export's browser test will skip"
+
+test: env browser-deps
 	$(PY) -m pytest
 
 clean:
