@@ -221,9 +221,11 @@ def encode(run_dir: str | Path, images: Sequence[str | Path], invert: bool = Fal
     return [{"file": str(path), "codes": row} for path, row in zip(images, rows)]
 
 
-def explore(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000) -> ExploreServer:
+def explore(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, threads: int | None = None) -> ExploreServer:
     """The latent explorer's web server for a run, bound and not yet serving: call its ``serve_forever()`` and open
-    its ``url`` (``port`` 0 picks a free one)."""
+    its ``url`` (``port`` 0 picks a free one). ``threads`` sets torch's threads for this process."""
+    if threads:
+        torch.set_num_threads(threads)
     return make_server(load_model(run_dir), host, port)
 
 

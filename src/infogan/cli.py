@@ -115,7 +115,7 @@ def _encode(args: argparse.Namespace) -> int:
 def _explore(args: argparse.Namespace) -> int:
     from . import api
 
-    server = api.explore(args.run_dir, args.host, args.port)
+    server = api.explore(args.run_dir, args.host, args.port, args.threads)
     print(f"explorer for {args.run_dir} at {server.url} (Ctrl-C stops it)", flush=True)
     try:
         server.serve_forever()
@@ -232,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run directory, checkpoint or model file")
     o.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     o.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    o.add_argument("--threads", type=_positive(int), default=1,
+                   help="torch threads per request (default 1: parallel requests run on parallel cores)")
     o.set_defaults(func=_explore)
 
     d = sub.add_parser("datasets", help="the datasets --data takes: shape, source, licence, whether they are here")

@@ -13,7 +13,6 @@ import io
 import json
 import math
 import sys
-import threading
 import traceback
 from dataclasses import dataclass, field
 from importlib import resources
@@ -98,7 +97,8 @@ def png(img: Image.Image) -> bytes:
 
 
 class Explorer:
-    """Answers the explorer's requests for one model; safe to call from many threads."""
+    """Answers the explorer's requests for one model; safe to call from many threads at once (inference in eval mode
+    only reads the weights), so with one torch thread each, parallel requests use parallel cores."""
 
     def __init__(self, model: InfoGAN):
         self.model = model
@@ -106,8 +106,6 @@ class Explorer:
         clash = sorted(RESERVED & set(self.codes))
         if clash:
             raise ConfigError(f"code name {clash[0]!r} clashes with the explorer's query parameter; rename the code")
-        # One forward pass at a time: torch already uses every core for one, and parallel passes only thrash.
-        self._lock = threading.Lock()
 
     def handle(self, method: str, target: str, body: bytes = b"") -> Response:
         try:
@@ -199,13 +197,9 @@ class Explorer:
         batch, ncol = images
         return Response(200, png(grid(batch, ncol=ncol)), "image/png", {"Cache-Control": "no-store"})
 
-    def _generate(self, latent: Latent) -> torch.Tensor:
-        with self._lock:
-            return self.model.generate(latent)
-
     def _grid(self, query: dict[str, str]) -> tuple[torch.Tensor, int]:
         seed = self._int(query, "seed", 0, MAX_SEED, 0)
-        return self._generate(sample_latent(self.model, GRID * GRID, seed, self._codes(query))), GRID
+        return self.model.generate(sample_latent(self.model, GRID * GRID, seed, self._codes(query))), GRID
 
     def _traversal(self, query: dict[str, str]) -> tuple[torch.Tensor, int]:
         """The grid's first sample (its noise, the codes as set) with one code varied over its values or the range."""
@@ -217,7 +211,7 @@ class Explorer:
         base = sample_latent(self.model, 1, self._int(query, "seed", 0, MAX_SEED, 0), self._codes(query))
         n = len(values)
         latent = Latent(base.z.expand(n, -1), {k: v.expand(n) for k, v in base.codes.items()} | {name: values})
-        return self._generate(latent), n
+        return self.model.generate(latent), n
 
     def _encode(self, query: dict[str, str], body: bytes) -> dict[str, Any]:
         if not body:
@@ -227,9 +221,8 @@ class Explorer:
         invert = bool(self._int(query, "invert", 0, 1, 0))
         seed = self._int(query, "seed", 0, MAX_SEED, 0)
         image = read_image(body, self.model.image_shape, "in the request body", invert)
-        with self._lock:
-            codes = estimate(self.model, image[None])[0]
-        samples = self._generate(sample_latent(self.model, ENCODE_SAMPLES, seed, point_values(self.model, codes)))
+        codes = estimate(self.model, image[None])[0]
+        samples = self.model.generate(sample_latent(self.model, ENCODE_SAMPLES, seed, point_values(self.model, codes)))
         return {
             "codes": codes,
             "input": _data_url(png(grid(image[None].float() / 255, ncol=1, pad=0))),
