@@ -10,6 +10,8 @@ from ..data import ImageData
 from ..errors import ConfigError
 from ..model import InfoGAN
 from .clustering import cluster_score
+from .diagnosis import diagnose
+from .sample_quality import applies_to, sample_quality
 
 
 @torch.no_grad()
@@ -28,9 +30,11 @@ def mi_on_samples(model: InfoGAN, n: int = 10_000, seed: int = 0, batch_size: in
     return {name: model.spec.code(name).entropy + total / n for name, total in totals.items()}
 
 
-def evaluate(model: InfoGAN, data: ImageData, code: str | None = None, mi_samples: int = 10_000) -> dict[str, Any]:
-    """Accuracy and NMI of a categorical code as a label-free classifier of ``data``,
-    plus L_I and H(c) of every code on fresh samples."""
+def evaluate(
+    model: InfoGAN, data: ImageData, code: str | None = None, mi_samples: int = 10_000, quality_samples: int = 10_000
+) -> dict[str, Any]:
+    """Accuracy, NMI and a diagnosis of a categorical code as a label-free classifier of ``data``,
+    L_I and H(c) of every code on fresh samples, and FD-digits of samples vs ``data`` (28x28x1 only)."""
     result: dict[str, Any] = {"data": data.name, "n_images": len(data)}
     cats = [c for c in model.spec.codes if c.categorical]
     if code is not None:
@@ -52,7 +56,28 @@ def evaluate(model: InfoGAN, data: ImageData, code: str | None = None, mi_sample
             usage=score.confusion.sum(1).tolist(),
             confusion=score.confusion.tolist(),  # rows: code values, columns: labels
         )
+        diagnosis = diagnose(score.confusion)
+        result.update(diagnosis=diagnosis.to_dict(), diagnosis_line=diagnosis.line(c.name))
     mi = mi_on_samples(model, mi_samples)
     result["mi"] = mi
     result["entropy"] = {name: model.spec.code(name).entropy for name in mi}
+    result.update(quality_of_samples(model, data, quality_samples))
     return result
+
+
+def quality_of_samples(model: InfoGAN, data: ImageData, n: int, seed: int = 0) -> dict[str, Any]:
+    """FD-digits and the classifier score of prior samples against as many images of ``data`` (at most ``n``)."""
+    if not applies_to(data.shape):
+        shape = "x".join(map(str, data.shape))
+        return {"fd_digits_note": f"FD-digits skipped: its digit classifier reads 1x28x28 images, these are {shape}"}
+    n = min(n, len(data))
+    real = data.images[torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]]
+    gen = torch.Generator().manual_seed(seed)
+    fake = torch.cat([model.generate(model.spec.sample(m, gen)).cpu() for m in _chunks(n, 1000)])
+    q = sample_quality(real, fake)
+    return {"fd_digits": q.fd_digits, "classifier_score": q.classifier_score,
+            "classifier_score_real": q.real_classifier_score, "fd_digits_n": [q.n_real, q.n_fake]}
+
+
+def _chunks(n: int, size: int) -> list[int]:
+    return [min(size, n - start) for start in range(0, n, size)]
