@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from ..model import InfoGAN
 from .clustering import cluster_score
 from .diagnosis import diagnose
+from .disentanglement import disentanglement_scores
 from .sample_quality import applies_to, sample_quality
 
 
@@ -62,6 +63,8 @@ def evaluate(
     result["mi"] = mi
     result["entropy"] = {name: model.spec.code(name).entropy for name in mi}
     result.update(quality_of_samples(model, data, quality_samples))
+    if data.factors is not None:  # dSprites: Q as an encoder of the known factors
+        result["disentanglement"] = disentanglement_scores(model, data).to_dict()
     return result
 
 
