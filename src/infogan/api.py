@@ -22,8 +22,9 @@ from .encode import estimate, read_image
 from .errors import ConfigError, DataError, DivergenceError
 from .explore.server import ExploreServer, make_server
 from .files import atomic_write_bytes
-from .hooks import Checkpoints, Figures, MetricsLog, Progress, Samples
+from .hooks import Checkpoints, Figures, MetricsLog, Progress, Report, Samples
 from .metrics import evaluate as evaluate_model
+from .report import write_report
 from .runs import RunDir, load_model
 from .train import Hook, Trainer, resolve_device, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
@@ -123,6 +124,7 @@ def train(
         Samples(run, config.train.sample_every),
         Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
         Figures(run, config.train.sample_every),
+        Report(run),
         *hooks,
     ]
     with _stop_on_signals(trainer):
@@ -189,19 +191,24 @@ def sample(run_dir: str | Path, out: str | Path, n: int = 64, assignments: list[
 
 
 def evaluate(run_dir: str | Path, data: str | None = None, data_dir: str | None = None, split: str | None = None,
-             code: str | None = None) -> dict[str, Any]:
+             code: str | None = None, *, mi_samples: int = 10_000, quality_samples: int = 10_000) -> dict[str, Any]:
     """Evaluate the newest checkpoint of a run; also saves ``evaluation.json`` in the run."""
     model = load_model(run_dir)
     cfg = model.config.data
     dataset = load_dataset(data or cfg.name, data_dir or cfg.data_dir or None, split or cfg.split)
     model.check_data(dataset)
     t0 = time.perf_counter()
-    result = evaluate_model(model, dataset, code)
+    result = evaluate_model(model, dataset, code, mi_samples, quality_samples)
     result["seconds"] = round(time.perf_counter() - t0, 2)
     result["step"] = model.step
     if Path(run_dir).is_dir():
         atomic_write_bytes(Path(run_dir) / "evaluation.json", (json.dumps(result, indent=2) + "\n").encode())
     return result
+
+
+def report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the run's self-contained ``report.html`` (or ``out``) from its files and newest checkpoint."""
+    return write_report(run_dir, out)
 
 
 def encode(run_dir: str | Path, images: Sequence[str | Path], invert: bool = False) -> list[dict[str, Any]]:
@@ -229,4 +236,4 @@ def explore(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, thre
     return make_server(load_model(run_dir), host, port)
 
 
-__all__ = ["encode", "evaluate", "explore", "sample", "train", "traverse"]
+__all__ = ["encode", "evaluate", "explore", "report", "sample", "train", "traverse"]

@@ -93,6 +93,39 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"  {r['code']}: accuracy {r['accuracy'] * 100:.2f}%  NMI {r['nmi']:.3f}  (Hungarian-matched, no labels used in training)")
     for name, mi in r["mi"].items():
         print(f"  L_I({name}) = {mi:.3f} nats   H({name}) = {r['entropy'][name]:.3f}")
+    if "fd_digits" in r:
+        print(f"  FD-digits {r['fd_digits']:.2f} (samples vs data, {r['fd_digits_n'][0]} each; lower is better; not FID)"
+              f"  classifier score {r['classifier_score']:.2f} (real data {r['classifier_score_real']:.2f})")
+    elif "fd_digits_note" in r:
+        print(f"  {r['fd_digits_note']}")
+    if "confusion" in r:
+        print(f"  {r['code']} values (rows) against labels (columns):")
+        conf = r["confusion"]
+        width = max(len(str(v)) for row in conf for v in row) + 1
+        print(" " * (len(r["code"]) + 6) + "".join(f"{lab:>{width}}" for lab in range(len(conf[0]))))
+        for value, row in enumerate(conf):
+            print(f"  {r['code']}={value:<3}" + "".join(f"{v:>{width}}" for v in row))
+        print(f"  diagnosis: {r['diagnosis_line']}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from . import api
+
+    print(api.report(args.run_dir, args.out))
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import SWEEP_MD, parse_overrides, run_sweep
+
+    config = Config.load(args.config) if args.config else preset(args.preset or "mnist")
+    overrides = parse_overrides(args.set, config)
+    overrides.update({k: v for k, v in (("train.steps", args.steps), ("train.minutes", args.minutes)) if v is not None})
+    result = run_sweep(config, args.seeds, args.out, overrides, progress=not args.quiet)
+    print((args.out / SWEEP_MD).read_text(), end="")
+    if result.stopped:
+        print("stopped by signal; run the same command again to continue")
     return 0
 
 
@@ -235,6 +268,25 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--threads", type=_positive(int), default=1,
                    help="torch threads per request (default 1: parallel requests run on parallel cores)")
     o.set_defaults(func=_explore)
+
+    r = sub.add_parser("report", help="a self-contained report.html: curves, samples, traversals, animations, evaluation")
+    r.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    r.add_argument("--out", type=Path, help="HTML file to write (default RUN_DIR/report.html)")
+    r.set_defaults(func=_report)
+
+    w = sub.add_parser("sweep", help="train and evaluate several seeds one after another; a table with median and worst")
+    w.add_argument("--seeds", type=int, nargs="+", required=True, metavar="S")
+    source = w.add_mutually_exclusive_group()
+    source.add_argument("--preset", choices=sorted(PRESETS), help="paper preset (default mnist)")
+    source.add_argument("--config", type=Path, help="TOML config file")
+    budget = w.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=_positive(int), help="train each seed until this many steps")
+    budget.add_argument("--minutes", type=_positive(float), help="train each seed for this much wall time")
+    w.add_argument("--out", type=Path, required=True, help="folder: OUT/seed-S per seed, OUT/sweep.md and sweep.json")
+    w.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="config override for every seed, e.g. loss.lambda_cont=0.5 (repeatable)")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.set_defaults(func=_sweep)
 
     d = sub.add_parser("datasets", help="the datasets --data takes: shape, source, licence, whether they are here")
     d.add_argument("--data-dir", help="also say whether this folder holds each dataset's files")

@@ -5,6 +5,7 @@ Each hook is small and independent; the loop in :mod:`infogan.train` only calls 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -13,6 +14,7 @@ import time
 from tqdm import tqdm
 
 from .errors import DivergenceError
+from .report import write_report
 from .runs import RunDir
 from .train import Hook, StepOutput, Trainer
 from .viz import grid, sample_latent, save_png, traversal_png
@@ -169,3 +171,16 @@ class Figures(Hook):
     def end(self, trainer: Trainer, completed: bool) -> None:
         if completed and trainer.step > 0:
             self.after_step(trainer, None)
+
+
+class Report(Hook):
+    """Writes ``report.html`` (curves, samples, traversals, animations, evaluation) when a run ends."""
+
+    every = 1 << 62  # nothing to do between steps
+
+    def __init__(self, run: RunDir):
+        self.run = run
+
+    def end(self, trainer: Trainer, completed: bool) -> None:
+        if completed and trainer.step > 0:  # the trainer counts the steps; its model's own field stays 0
+            write_report(self.run.path, model=dataclasses.replace(trainer.model, step=trainer.step))

@@ -32,9 +32,13 @@ def grid(images: torch.Tensor, ncol: int, pad: int = 2, scale: int = 1) -> Image
 
 
 def save_png(img: Image.Image, path: str | Path) -> None:
+    atomic_write_bytes(Path(path), png_bytes(img))
+
+
+def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
-    atomic_write_bytes(Path(path), buf.getvalue())
+    return buf.getvalue()
 
 
 def parse_assignments(model: InfoGAN, assignments: list[str]) -> dict[str, float | int]:
@@ -100,11 +104,7 @@ def read_metrics(path: str | Path) -> list[dict]:
 
 def plot_mi_curves(runs: dict[str, str | Path], code: str, path: str | Path, max_step: int | None = None) -> None:
     """L_I of one code over iterations for several runs, with H(c) drawn (the paper's Figure 1)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
     entropy = None
     for label, metrics in runs.items():
@@ -118,8 +118,69 @@ def plot_mi_curves(runs: dict[str, str | Path], code: str, path: str | Path, max
     ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
+    atomic_write_bytes(Path(path), figure_png(fig))
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def figure_png(fig) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed."""
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
-    atomic_write_bytes(Path(path), buf.getvalue())
+    _pyplot().close(fig)
+    return buf.getvalue()
+
+
+def loss_curves_png(rows: list[dict]) -> bytes:
+    """D's and G's losses, and their GAN parts, over iterations from ``metrics.jsonl`` records."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    steps = [r["step"] for r in rows]
+    for key, label in (("loss_d", "D + Q loss"), ("loss_g", "G loss"), ("gan_d", "D GAN part"), ("gan_g", "G GAN part")):
+        if rows and key in rows[0]:
+            ax.plot(steps, [r[key] for r in rows], label=label, linestyle="-" if key.startswith("loss") else ":")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    return figure_png(fig)
+
+
+def mi_vs_entropy_png(rows: list[dict]) -> bytes:
+    """One panel per code: L_I over iterations against the code's entropy H(c), its upper bound for discrete codes."""
+    plt = _pyplot()
+    codes = [k[3:] for k in (rows[0] if rows else {}) if k.startswith("mi/")]
+    fig, axes = plt.subplots(1, max(len(codes), 1), figsize=(3.4 * max(len(codes), 1), 3.2), dpi=110, squeeze=False)
+    steps = [r["step"] for r in rows]
+    for ax, code in zip(axes[0], codes):
+        ax.plot(steps, [r[f"mi/{code}"] for r in rows], label="L_I")
+        ax.axhline(rows[0][f"H/{code}"], color="k", linestyle="--", linewidth=1, label=f"H = {rows[0][f'H/{code}']:.3f}")
+        ax.set_title(code)
+        ax.set_xlabel("iteration")
+        ax.legend(loc="lower right")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("nats")
+    return figure_png(fig)
+
+
+def code_animation_gif(model: InfoGAN, code_name: str, *, lo: float = -2.0, hi: float = 2.0, frames: int = 17,
+                       rows: int = 10, ms: int = 90, seed: int = 0) -> bytes:
+    """An animated GIF: ``rows`` images whose noise and other codes stay fixed (as in a traversal row)
+    while one continuous code sweeps ``lo`` .. ``hi`` and back, looping."""
+    if model.spec.code(code_name).categorical:
+        raise ConfigError(f"{code_name} is categorical; animations sweep a continuous code")
+    images = traversal(model, code_name, lo=lo, hi=hi, steps=frames, rows=rows, seed=seed)
+    by_value = images.view(rows, frames, *images.shape[1:]).transpose(0, 1)  # [frames, rows, C, H, W]
+    order = list(range(frames)) + list(range(frames - 2, 0, -1))  # there and back, without repeating the ends
+    pictures = [grid(by_value[i], ncol=min(rows, 5), scale=2) for i in order]
+    buf = io.BytesIO()
+    pictures[0].save(buf, format="GIF", save_all=True, append_images=pictures[1:], duration=ms, loop=0)
+    return buf.getvalue()

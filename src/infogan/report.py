@@ -1,0 +1,140 @@
+"""``report.html``: one self-contained page per run (every image inlined, nothing fetched).
+
+Sections: the evaluation numbers (``evaluation.json``, if the run was evaluated), loss curves and
+L_I against H(c) (from ``metrics.jsonl``), the sample grids saved over training, a traversal per
+code and an animated GIF per continuous code (both drawn from the newest weights), and the config.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from .files import atomic_write_bytes
+from .metrics.digit_classifier import describe, load_classifier
+from .model import InfoGAN
+from .runs import RunDir, load_model
+from .viz import code_animation_gif, grid, loss_curves_png, mi_vs_entropy_png, png_bytes, read_metrics, traversal
+
+REPORT = "report.html"
+MAX_SAMPLE_GRIDS = 12  # evenly spaced over training, the newest always shown
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: .5em 0; } td, th { border: 1px solid #ccc; padding: .2em .6em; text-align: right; }
+figure { display: inline-block; margin: .4em; text-align: center; } figcaption { font-size: .85em; color: #555; }
+img { image-rendering: pixelated; } pre { background: #f6f6f6; padding: .8em; overflow-x: auto; }
+.note { color: #666; }
+"""
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None, model: InfoGAN | None = None) -> Path:
+    """Write the report of ``run_dir`` (default ``RUN_DIR/report.html``); ``model`` defaults to the newest checkpoint."""
+    run = RunDir(Path(run_dir))
+    path = Path(out) if out is not None else run.path / REPORT
+    atomic_write_bytes(path, render(run, model or load_model(run.path)).encode())
+    return path
+
+
+def render(run: RunDir, model: InfoGAN) -> str:
+    evaluation = _read_json(run.path / "evaluation.json")
+    rows = read_metrics(run.metrics_path) if run.metrics_path.is_file() else []
+    sections = [
+        ("evaluation", "Evaluation", _evaluation(evaluation, run)),
+        ("losses", "Losses", _img(loss_curves_png(rows), "loss curves") if rows else _note("no metrics.jsonl yet")),
+        ("mutual-information", "L_I against H(c)",
+         _img(mi_vs_entropy_png(rows), "L_I per code") if rows else _note("no metrics.jsonl yet")),
+        ("samples", "Samples over training (one fixed latent batch)", _samples(run)),
+        ("traversals", "Traversals (rows fix the noise, columns vary one code)", _traversals(model)),
+        ("animations", "Continuous codes swept from -2 to 2 and back", _animations(model)),
+        ("config", "Config", f"<pre>{html.escape(model.config.to_toml())}</pre>"),
+    ]
+    body = "\n".join(f'<section id="{sid}">\n<h2>{title}</h2>\n{content}\n</section>' for sid, title, content in sections)
+    title = html.escape(f"infogan run {run.path.name}")
+    return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n"
+            f"<style>{_STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+            f"<p>{html.escape(str(run.path))}: weights at step {model.step:,}.</p>\n{body}\n</body>\n</html>\n")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _img(data: bytes, alt: str, mime: str = "image/png", caption: str | None = None) -> str:
+    tag = f'<img src="data:{mime};base64,{base64.b64encode(data).decode()}" alt="{html.escape(alt)}">'
+    return f"<figure>{tag}<figcaption>{html.escape(caption)}</figcaption></figure>" if caption else tag
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _evaluation(r: dict[str, Any] | None, run: RunDir) -> str:
+    if r is None:
+        return _note(f"not evaluated yet: run `infogan evaluate {run.path}` and then `infogan report {run.path}`")
+    where = f"evaluation of step {r.get('step', '?')} on {r.get('data', '?')} ({r.get('n_images', '?')} images)"
+    parts = [f"<p>{html.escape(where)}</p>"]
+    summary = []
+    if "accuracy" in r:
+        summary += [[f"accuracy of {r['code']} (Hungarian-matched)", f"{r['accuracy'] * 100:.2f}%"], ["NMI", f"{r['nmi']:.3f}"]]
+    if "fd_digits" in r:
+        summary += [["FD-digits (lower is better; not FID)", f"{r['fd_digits']:.2f}"],
+                    ["classifier score of samples (max 10)", f"{r['classifier_score']:.2f}"],
+                    ["classifier score of real images", f"{r['classifier_score_real']:.2f}"]]
+    if summary:
+        parts.append(_table(["measure", "value"], summary))
+    if "fd_digits" in r:
+        parts.append(_note("FD-digits: the Frechet distance between Gaussian fits of a small digit classifier's pooled "
+                           "features on real images and on as many samples (it is not FID: no Inception network). "
+                           f"The {describe(load_classifier().meta)}."))
+    if "fd_digits_note" in r:
+        parts.append(_note(r["fd_digits_note"]))
+    if "diagnosis_line" in r:
+        parts.append(f"<p>Diagnosis: {html.escape(r['diagnosis_line'])}</p>")
+    mi = r.get("mi", {})
+    if mi:
+        parts.append(_table(["code", "L_I (nats)", "H(c)"], [[n, f"{v:.3f}", f"{r['entropy'][n]:.3f}"] for n, v in mi.items()]))
+    if "confusion" in r:
+        conf = r["confusion"]
+        parts.append(f"<p>Confusion of {html.escape(r['code'])} values (rows) against labels (columns):</p>")
+        parts.append(_table([""] + list(range(len(conf[0]))), [[f"{r['code']}={v}"] + row for v, row in enumerate(conf)]))
+    return "\n".join(parts)
+
+
+def _samples(run: RunDir) -> str:
+    files = sorted((run.path / "samples").glob("step-*.png"))
+    if not files:
+        return _note("no sample grids saved yet")
+    if len(files) > MAX_SAMPLE_GRIDS:
+        picks = {round(i * (len(files) - 1) / (MAX_SAMPLE_GRIDS - 1)) for i in range(MAX_SAMPLE_GRIDS)}
+        files = [files[i] for i in sorted(picks)]
+    return "\n".join(_img(f.read_bytes(), f.stem, caption=f"step {int(f.stem.split('-')[1]):,}") for f in files)
+
+
+def _traversals(model: InfoGAN) -> str:
+    figures = []
+    for code in model.spec.codes:
+        images = traversal(model, code.name)
+        ncol = code.k if code.categorical else 10
+        what = f"{code.name} = 0 .. {code.k - 1}" if code.categorical else f"{code.name} from -2 to 2"
+        figures.append(_img(png_bytes(grid(images, ncol, scale=2)), f"traversal of {code.name}", caption=what))
+    return "\n".join(figures) or _note("this model has no latent codes")
+
+
+def _animations(model: InfoGAN) -> str:
+    gifs = [_img(code_animation_gif(model, c.name), f"{c.name} animation", "image/gif", c.name)
+            for c in model.spec.codes if not c.categorical]
+    return "\n".join(gifs) or _note("this model has no continuous codes")

@@ -1,0 +1,86 @@
+import base64
+import contextlib
+import functools
+import html
+import io
+import json
+import re
+
+import pytest
+from PIL import Image
+
+from infogan import api
+from infogan.cli import main
+from infogan.config import TrainConfig, preset
+
+SECTIONS = ("evaluation", "losses", "mutual-information", "samples", "traversals", "animations", "config")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    cfg = preset("mnist")  # conftest's tiny_config, trained once for the whole module
+    cfg.optim.batch_size = 16
+    cfg.train = TrainConfig(seed=3, steps=4, log_every=1, sample_every=2, checkpoint_every=2, device="cpu")
+    run = tmp_path_factory.mktemp("run")
+    api.train(cfg, run, progress=False)
+    return run
+
+
+@pytest.fixture(scope="module")
+def evaluated(tiny_run):
+    """``infogan evaluate RUN`` (with fewer fresh samples, for speed): its printout and evaluation.json."""
+    fast = functools.partial(api.evaluate, mi_samples=200, quality_samples=200)
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+        mp.setattr(api, "evaluate", fast)
+        assert main(["evaluate", str(tiny_run)]) == 0
+    return out.getvalue(), json.loads((tiny_run / "evaluation.json").read_text())
+
+
+def _images(page: str) -> list[tuple[str, Image.Image]]:
+    found = re.findall(r'src="data:image/(png|gif);base64,([A-Za-z0-9+/=]+)"', page)
+    return [(kind, Image.open(io.BytesIO(base64.b64decode(data)))) for kind, data in found]
+
+
+def test_training_writes_a_self_contained_report(tiny_run):
+    page = (tiny_run / "report.html").read_text()
+    for section in SECTIONS:
+        assert f'<section id="{section}">' in page
+    assert "not evaluated yet" in page and "weights at step 4" in page
+    assert not re.search(r'(src|href)="(?!data:)', page)  # nothing fetched from elsewhere
+    images = _images(page)
+    pngs = [img for kind, img in images if kind == "png"]
+    gifs = [img for kind, img in images if kind == "gif"]
+    assert len(pngs) == 2 + 2 + 3  # loss and L_I curves, samples at steps 2 and 4, a traversal per code
+    assert len(gifs) == 2  # one per continuous code
+    for img in pngs + gifs:
+        img.load()
+        assert img.width > 50
+    assert all(g.n_frames == 32 and g.info["loop"] == 0 for g in gifs)  # 17 values out, 15 back
+
+
+def test_report_shows_the_evaluation_numbers(tiny_run, evaluated, tmp_path, capsys):
+    r = evaluated[1]
+    out = tmp_path / "r.html"
+    assert main(["report", str(tiny_run), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    page = out.read_text()
+    assert "not evaluated yet" not in page
+    for text in (f"{r['accuracy'] * 100:.2f}%", f"{r['nmi']:.3f}", f"{r['fd_digits']:.2f}", f"{r['mi']['c1']:.3f}",
+                 html.escape(r["diagnosis_line"]), "not FID"):
+        assert text in page
+    assert page.count("<td>cat0=") == 10  # the confusion matrix, a row per code value
+    assert len(_images(page)) == 9
+
+
+def test_evaluate_text_shows_the_confusion_matrix_fd_digits_and_diagnosis(evaluated):
+    text, r = evaluated
+    assert f"FD-digits {r['fd_digits']:.2f}" in text and "not FID" in text
+    rows = [line.split() for line in text.splitlines() if line.strip().startswith("cat0=")]
+    assert [[int(v) for v in row[1:]] for row in rows] == r["confusion"]
+    assert f"diagnosis: {r['diagnosis_line']}" in text
+
+
+def test_report_of_a_run_without_checkpoints_is_a_one_line_error(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 1
+    assert "train first" in capsys.readouterr().err
