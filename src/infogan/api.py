@@ -18,15 +18,17 @@ import torch
 
 from .config import Config
 from .data import ImageData, load_dataset
+from .distributed import World
 from .encode import estimate, read_image
 from .errors import ConfigError, DataError, DivergenceError
 from .explore.server import ExploreServer, make_server
 from .files import atomic_write_bytes
 from .hooks import Checkpoints, Figures, MetricsLog, Progress, Report, Samples
 from .metrics import evaluate as evaluate_model
+from .rank_hooks import MeanOverRanks, WeightCheck
 from .report import write_report
 from .runs import RunDir, load_model
-from .train import Hook, Trainer, resolve_device, step_budget
+from .train import Hook, Trainer, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 
 # Keys a resumed run may change: how long and where it runs, never what it computes.
@@ -50,6 +52,7 @@ class TrainResult:
     step: int
     stopped_by_signal: bool
     rollbacks: int = 0  # divergences recovered from (train.on_divergence = "rollback")
+    main: bool = True  # False on the ranks of a torchrun job other than rank 0, which reports for all
 
 
 @contextmanager
@@ -83,12 +86,15 @@ def train(
 ) -> TrainResult:
     """Train a new run in ``out``, or continue the one there with ``resume``.
 
-    ``hooks`` run after the built-in ones (metrics, progress, samples, checkpoints, figures)."""
+    ``hooks`` run after the built-in ones (metrics, progress, samples, checkpoints, figures). Under torchrun
+    every rank calls this; only rank 0 writes to ``out``, and ``hooks`` run on every rank."""
     run = RunDir(Path(out))
+    world = World.from_env()
     overrides = overrides or {}
     if resume:
         ckpt = run.load_latest()
-        run.clean_after_crash(ckpt.step)
+        if world.is_main:
+            run.clean_after_crash(ckpt.step)
         config = ckpt.config
         current = dataclasses.asdict(config)
         changed = sorted(
@@ -99,7 +105,8 @@ def train(
     else:
         if run.checkpoints():
             raise ConfigError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
-        run.clean_after_crash(0)  # a run killed before its first checkpoint left nothing to keep
+        if world.is_main:
+            run.clean_after_crash(0)  # a run killed before its first checkpoint left nothing to keep
     config = apply_overrides(config, overrides).validate()
     if not (config.train.steps or config.train.epochs or config.train.minutes):
         raise ConfigError("no training budget: set --steps, --epochs or --minutes")
@@ -109,27 +116,32 @@ def train(
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS needs it to be deterministic
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
-    device = resolve_device(config.train.device)
+    device = world.device(config.train.device)
+    world.join(device)
     data = load_data(config)
-    trainer = Trainer.resume(ckpt, data, device, config) if resume else Trainer(config, data, device)
-    config.save(run.config_path)
+    trainer = Trainer.resume(ckpt, data, device, config, world) if resume else Trainer(config, data, device, world)
+    if world.is_main:
+        config.save(run.config_path)
 
     steps = step_budget(config, len(data))
     seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
-    log = MetricsLog(run, config.train.log_every)
-    every: list[Hook] = [log]
-    if progress:
-        every.append(Progress(log, steps, seconds))
-    every += [
-        Samples(run, config.train.sample_every),
-        Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
-        Figures(run, config.train.sample_every),
-        Report(run),
-        *hooks,
-    ]
+    log = MetricsLog(run if world.is_main else None, config.train.log_every)
+    every: list[Hook] = [MeanOverRanks(log), log]
+    if world.is_main:
+        if progress:
+            every.append(Progress(log, steps, seconds))
+        every += [
+            Samples(run, config.train.sample_every),
+            Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
+            Figures(run, config.train.sample_every),
+            Report(run),
+        ]
+    else:
+        every.append(WeightCheck(config.train.checkpoint_every))  # where rank 0 checks them, before checkpoints
+    every += hooks
     with _stop_on_signals(trainer):
         rollbacks = _fit_rolling_back(trainer, run, steps, seconds, every)
-    return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks)
+    return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks, world.is_main)
 
 
 def _fit_rolling_back(trainer: Trainer, run: RunDir, steps: int | None, seconds: float | None, hooks: list[Hook]) -> int:
@@ -147,7 +159,8 @@ def _fit_rolling_back(trainer: Trainer, run: RunDir, steps: int | None, seconds:
             if t.on_divergence != "rollback" or rollbacks == t.max_rollbacks or not run.checkpoints():
                 raise
             ckpt = run.load_latest()
-            run.clean_after_crash(ckpt.step)
+            if trainer.world.is_main:
+                run.clean_after_crash(ckpt.step)
             trainer.restore(ckpt)
             lr_d, lr_g = trainer.scale_learning_rates(t.rollback_lr_factor)
             rollbacks += 1

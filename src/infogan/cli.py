@@ -36,6 +36,7 @@ def _train(args: argparse.Namespace) -> int:
             "train.threads": args.threads,
             "train.deterministic": True if args.deterministic else None,
             "train.on_divergence": args.on_divergence,
+            "train.sync_batchnorm": True if args.sync_batchnorm else None,
             "loss.lambda_cat": args.lambda_cat,
             "loss.lambda_cont": args.lambda_cont,
             "optim.batch_size": args.batch_size,
@@ -56,6 +57,8 @@ def _train(args: argparse.Namespace) -> int:
         config = Config.load(args.config) if args.config else preset(args.preset or "mnist")
     out = args.out or f"runs/{args.preset or 'mnist'}-{time.strftime('%Y%m%d-%H%M%S')}"
     result = api.train(config, out, resume=args.resume, overrides=overrides, progress=not args.quiet)
+    if not result.main:
+        return 0  # under torchrun, rank 0 reports for all ranks
     how = "stopped by signal" if result.stopped_by_signal else "done"
     if result.rollbacks:
         how += f" after {result.rollbacks} rollback{'s' if result.rollbacks > 1 else ''}"
@@ -204,9 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"dataset, one of {', '.join(DATASETS)}, e.g. folder:size=64 (see infogan datasets; "
                    "default: the preset's, bundled digits)")
     t.add_argument("--data-dir", help=_DATA_DIR_HELP)
-    t.add_argument("--device", help="auto, cpu, cuda or cuda:N")
+    t.add_argument("--device", help="auto, cpu, cuda or cuda:N (under torchrun auto and cuda give each rank "
+                   "cuda:LOCAL_RANK)")
     t.add_argument("--threads", type=_positive(int), help="CPU threads for torch")
     t.add_argument("--deterministic", action="store_true", help="deterministic kernels only: bit-exact reruns")
+    t.add_argument("--sync-batchnorm", action="store_true",
+                   help="under torchrun on GPUs: BatchNorm statistics over the global batch, not each rank's slice")
     t.add_argument("--on-divergence", choices=("stop", "rollback"),
                    help="on NaN/Inf: stop (default), or roll back to the newest checkpoint with the learning rates halved "
                         "(train.rollback_lr_factor), at most train.max_rollbacks times")

@@ -94,6 +94,8 @@ class TrainConfig:
     # "bf16": matmuls and convolutions under bfloat16 autocast; weights, optimizer state,
     # BatchNorm statistics and losses stay fp32.
     precision: Literal["fp32", "bf16"] = "fp32"
+    # Under torchrun, BatchNorm normalises over the global batch instead of each rank's slice (CUDA only).
+    sync_batchnorm: bool = False
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500

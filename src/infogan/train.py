@@ -9,6 +9,9 @@ Each iteration (``Trainer.train_step``):
 
 The fake batch of step 2 is reused by the G step; D's parameters are frozen while G's
 gradient flows through it, so no weight gradient is computed that nothing uses.
+
+Under torchrun (:mod:`infogan.distributed`) every rank runs this same step on its slice of the global
+batch with its own latents, and G and D average their gradients over the ranks in backward.
 """
 
 from __future__ import annotations
@@ -24,30 +27,30 @@ import torch
 
 from .config import Config
 from .data import ImageData
-from .errors import CheckpointError, DataError
+from .distributed import ONE_PROCESS, World
+from .errors import CheckpointError, ConfigError, DataError
 from .model import InfoGAN
 from .objective import InfoGANObjective, Terms
 from .runs import Checkpoint, load_weights, save_checkpoint
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise DataError(f"--device {name} asked for, but no CUDA device is available; use --device cpu")
-    return torch.device(name)
 
 
 class Batches:
     """Shuffled minibatch indices over an in-memory dataset, one permutation per epoch.
 
     The last incomplete batch of an epoch is dropped so BatchNorm always sees full batches.
-    Its whole state (permutation, cursor, epoch) goes into checkpoints for exact resume."""
+    Its whole state (permutation, cursor, epoch) goes into checkpoints for exact resume.
 
-    def __init__(self, n: int, batch_size: int, generator: torch.Generator):
+    ``batch_size`` is the global batch: each of ``ranks`` ranks draws the same permutations and takes its
+    own slice of every batch, so the ranks never overlap and together see what one process would."""
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator, rank: int = 0, ranks: int = 1):
         if n < batch_size:
             raise DataError(f"the dataset has {n} images, fewer than one batch of {batch_size}; lower --batch-size")
+        if batch_size % ranks:
+            raise ConfigError(f"optim.batch_size {batch_size} does not split evenly over {ranks} ranks; "
+                              f"use a multiple of {ranks}")
         self.n, self.batch_size, self.generator = n, batch_size, generator
+        self.rank, self.ranks = rank, ranks
         self.epoch, self.cursor = 0, 0
         self.perm = torch.randperm(n, generator=generator, device=generator.device)
 
@@ -61,7 +64,7 @@ class Batches:
             self.cursor, self.epoch = 0, self.epoch + 1
         idx = self.perm[self.cursor : self.cursor + self.batch_size]
         self.cursor += self.batch_size
-        return idx
+        return idx.view(self.ranks, -1)[self.rank]
 
 
 @contextmanager
@@ -97,13 +100,18 @@ class Hook:
 
 
 class Trainer:
-    def __init__(self, config: Config, data: ImageData, device: torch.device | str = "cpu"):
+    def __init__(self, config: Config, data: ImageData, device: torch.device | str = "cpu", world: World = ONE_PROCESS):
         config.validate()
         self.config = config
         self.device = torch.device(device)
+        self.world = world
         torch.manual_seed(config.train.seed)  # network initialisation
         self.model = InfoGAN.build(config, channels=data.shape[0], device=self.device)
         self.model.check_data(data)
+        # What each rank trains: DDP replicas under torchrun, the networks themselves in one process.
+        sync_bn = config.train.sync_batchnorm
+        self.g_replica = world.replicate(self.model.generator, self.device, sync_bn)
+        self.d_replica = world.replicate(self.model.discriminator, self.device, sync_bn)
         o = config.optim
         adam = {"betas": (o.beta1, o.beta2), "fused": self.device.type in ("cpu", "cuda")}  # one kernel per step
         self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, **adam)
@@ -113,11 +121,13 @@ class Trainer:
         self.autocast = functools.partial(
             torch.autocast, self.device.type, dtype=torch.bfloat16, enabled=config.train.precision == "bf16"
         )
-        # One generator drives latents and data order, so a run is a function of its seed.
+        # One generator drives latents and data order, so a run is a function of its seed. Under torchrun it
+        # drives only the data order, the same on every rank, and each rank draws its latents from its own.
         self.rng = torch.Generator(device=self.device).manual_seed(config.train.seed)
+        self.rank_rng = torch.Generator(device=self.device)
         # The whole dataset lives on the device as uint8 (a quarter of float32); batches are converted.
         self.images = data.images.to(self.device)
-        self.batches = Batches(len(data), o.batch_size, self.rng)
+        self.batches = Batches(len(data), o.batch_size, self.rng, world.rank, world.size)
         self.step = 0
         self.elapsed = 0.0  # seconds of training so far, across resumes
         self.stop_requested = False  # set from a signal handler: stop cleanly after this step
@@ -125,11 +135,11 @@ class Trainer:
 
     # ---- the algorithm --------------------------------------------------------------
     def train_step(self) -> StepOutput:
-        G, D, spec = self.model.generator, self.model.discriminator, self.model.spec
+        G, D, spec = self.g_replica, self.d_replica, self.model.spec
         G.train()
         D.train()
         x = self.model.to_net(self.images[self.batches.next()])
-        latent = spec.sample(x.shape[0], self.rng, self.device)
+        latent = spec.sample(x.shape[0], self.latent_rng(), self.device)
         with self.autocast():
             fake = G(spec.generator_input(latent))
 
@@ -140,6 +150,7 @@ class Trainer:
         d_terms.loss.backward()
         self.opt_d.step()
 
+        D = self.model.discriminator  # not D's DDP replica: that would wait for D gradients, and D is frozen here
         with frozen(D):
             with self.autocast():
                 d_fake, q_fake = D(fake)
@@ -151,6 +162,13 @@ class Trainer:
         self.step += 1
         return StepOutput(d_terms, g_terms)
 
+    def latent_rng(self) -> torch.Generator:
+        """The generator of this step's latents: the run's own in one process; under torchrun the rank's,
+        seeded from (seed, rank, step), so that ranks differ and a resume on any number of them re-derives it."""
+        if self.world.size == 1:
+            return self.rng
+        return self.rank_rng.manual_seed(self.world.latent_seed(self.config.train.seed, self.step))
+
     # ---- the loop -------------------------------------------------------------------
     def fit(self, *, steps: int | None = None, seconds: float | None = None, hooks: Iterable[Hook] = ()) -> None:
         """Train until ``steps`` total steps or ``seconds`` of wall time in this call, whichever first."""
@@ -161,7 +179,7 @@ class Trainer:
         start_elapsed = self.elapsed
         completed = False
         try:
-            while (
+            while self.world.all(  # all ranks stop together, whichever saw the signal or the clock first
                 not self.stop_requested
                 and (steps is None or self.step < steps)
                 and (seconds is None or self.elapsed - start_elapsed < seconds)
@@ -171,6 +189,7 @@ class Trainer:
                 for h in hooks:
                     if self.step % h.every == 0:
                         h.after_step(self, out)
+            self.stop_requested = self.world.any(self.stop_requested)  # a signal to one rank stopped them all
             completed = True
         finally:
             # After a divergence, a hard abort or a failure inside a step the state is not worth saving.
@@ -187,10 +206,12 @@ class Trainer:
 
     @classmethod
     def resume(
-        cls, ckpt: Checkpoint, data: ImageData, device: torch.device | str = "cpu", config: Config | None = None
+        cls, ckpt: Checkpoint, data: ImageData, device: torch.device | str = "cpu", config: Config | None = None,
+        world: World = ONE_PROCESS,
     ) -> "Trainer":
-        """Continue from a checkpoint; ``config`` may change the budget and device, not the maths."""
-        trainer = cls(config or ckpt.config, data, device)
+        """Continue from a checkpoint, on any number of ranks; ``config`` may change the budget and device, not
+        the maths."""
+        trainer = cls(config or ckpt.config, data, device, world)
         trainer.restore(ckpt)
         return trainer
 
