@@ -166,3 +166,17 @@ def test_untrained_dsprites_model_end_to_end_shapes_and_ranges_only():
     for key in ("factor_vae", "mig", "sap", "dci_disentanglement", "dci_completeness", "dci_informativeness"):
         assert 0.0 <= d[key] <= 1.0, key
     assert "disentanglement" not in evaluate(model, ImageData("no factors", data.images, None), mi_samples=50)
+
+
+def test_evaluate_command_prints_the_four_metrics(monkeypatch, capsys, tmp_path):
+    from infogan import api
+    from infogan.cli import main
+
+    data = _data(_classes(300))
+    scores = score_encoder(_perfect_encoder(data), data).to_dict()
+    result = {"step": 7, "data": "synthetic", "n_images": 300, "mi": {}, "entropy": {}, "disentanglement": scores}
+    monkeypatch.setattr(api, "evaluate", lambda *args, **kwargs: result)  # the metrics themselves are tested above
+    assert main(["evaluate", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "  disentanglement of a, b, c, d in Q's w, x, y, z (200 + 100 images):"
+    assert out[2].startswith(f"    FactorVAE 1.000 (4 active dims)  MIG {scores['mig']:.3f}  SAP {scores['sap']:.3f}  DCI")

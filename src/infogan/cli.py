@@ -109,6 +109,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         for value, row in enumerate(conf):
             print(f"  {r['code']}={value:<3}" + "".join(f"{v:>{width}}" for v in row))
         print(f"  diagnosis: {r['diagnosis_line']}")
+    if "disentanglement" in r:
+        d = r["disentanglement"]
+        print(f"  disentanglement of {', '.join(d['factors'])} in Q's {', '.join(d['dims'])} "
+              f"({d['n_train']} + {d['n_test']} images):")
+        print(f"    FactorVAE {d['factor_vae']:.3f} ({d['factor_vae_active_dims']} active dims)  MIG {d['mig']:.3f}  "
+              f"SAP {d['sap']:.3f}  DCI disentanglement {d['dci_disentanglement']:.3f}, "
+              f"completeness {d['dci_completeness']:.3f}, informativeness {d['dci_informativeness']:.3f}")
     return 0
 
 
