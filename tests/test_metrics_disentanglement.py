@@ -150,6 +150,8 @@ def test_data_without_factors_or_with_too_few_images_is_refused():
         score_encoder(encode, ImageData("plain", torch.zeros(20, 1, 2, 2, dtype=torch.uint8), None))
     with pytest.raises(DataError, match="at least 12 images"):
         score_encoder(encode, _data(_classes(8)))
+    with pytest.raises(DataError, match="no factor of synthetic varies over the 20 images"):
+        score_encoder(encode, _data(np.zeros((20, 4), dtype=np.int64)))
 
 
 def test_untrained_dsprites_model_end_to_end_shapes_and_ranges_only():

@@ -282,12 +282,15 @@ def score_encoder(encode: Callable[[torch.Tensor], Representation], data: ImageD
         raise DataError(f"data {data.name} has no ground-truth factors; disentanglement metrics need e.g. dsprites")
     n = min(n, len(data))
     if n < MIN_IMAGES:
-        raise DataError(f"disentanglement metrics need at least {MIN_IMAGES} images with factors, got {n}")
+        raise DataError(f"disentanglement metrics need at least {MIN_IMAGES} images with factors, got {n}; "
+                        "evaluate on more images")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     pool = rng.permutation(len(data))[:n]  # shuffled: the data are in factor order, the split must not be
     classes = data.factors.classes[pool].numpy()
     varying = [f for f in range(classes.shape[1]) if len(np.unique(classes[:, f])) > 1]
+    if not varying:
+        raise DataError(f"no factor of {data.name} varies over the {n} images; evaluate on more images")
     classes = classes[:, varying]
     rep = encode(data.images[pool])
     values = rep.values.astype(np.float64)
