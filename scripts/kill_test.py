@@ -3,14 +3,17 @@ ends bit-identical to an uninterrupted run of the same length: the two `infogan 
 safetensors` files are byte-identical, and so is every tensor of the final checkpoints
 (weights, Adam moments, RNG and data-order states).
 
-    python scripts/kill_test.py --kills 20 --steps 80 [--workdir DIR] [--seed S]
+    python scripts/kill_test.py --kills 20 --steps 80 [--workdir DIR] [--seed S] [--nproc N]
 
-Prints one line per kill and a final verdict; exits 1 if any tensor differs.
+``--nproc N`` runs every training as a torchrun job of N CPU ranks and kills the launcher and all its
+workers at once, as a power loss would. Prints one line per kill and a final verdict; exits 1 if any
+tensor differs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import signal
@@ -26,11 +29,20 @@ from infogan.config import preset
 from infogan.runs import RunDir
 
 
-def train_cmd(run: Path, config: Path, steps: int) -> list[str]:
-    base = [sys.executable, "-m", "infogan", "train", "--out", str(run), "--steps", str(steps), "--quiet", "--deterministic"]
+def train_cmd(run: Path, config: Path, steps: int, nproc: int) -> list[str]:
+    launch = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc > 1 else []
+    base = [sys.executable, *launch, "-m", "infogan", "train", "--out", str(run), "--steps", str(steps), "--quiet",
+            "--deterministic"]
     if RunDir(run).checkpoints():
         return base + ["--resume"]
     return base + ["--config", str(config)]
+
+
+def kill_all(pid: int) -> None:
+    """SIGKILL a process and its children (torchrun starts each worker in a session of its own)."""
+    kids = [int(k) for f in Path(f"/proc/{pid}/task").glob("*/children") for k in f.read_text().split()]
+    for p in (pid, *kids):
+        os.kill(p, signal.SIGKILL)
 
 
 def final_state(run: Path) -> tuple[int, dict[str, torch.Tensor], bytes]:
@@ -47,6 +59,7 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=80)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", type=Path)
+    p.add_argument("--nproc", type=int, default=1, help="ranks per training (torchrun, CPU)")
     args = p.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="infogan-kill-"))
     shutil.rmtree(work, ignore_errors=True)
@@ -60,7 +73,7 @@ def main() -> int:
 
     ref, victim = work / "reference", work / "victim"
     t0 = time.perf_counter()
-    subprocess.run(train_cmd(ref, work / "config.toml", args.steps), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(train_cmd(ref, work / "config.toml", args.steps, args.nproc), check=True, stdout=subprocess.DEVNULL)
     run_s = time.perf_counter() - t0
     rng = random.Random(args.seed)
     ref_state = final_state(ref)
@@ -77,7 +90,8 @@ def main() -> int:
         shutil.rmtree(victim)
 
     while kills < args.kills:
-        proc = subprocess.Popen(train_cmd(victim, work / "config.toml", args.steps), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(train_cmd(victim, work / "config.toml", args.steps, args.nproc), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
         time.sleep(rng.uniform(0.3, run_s))
         if proc.poll() is not None:  # this run reached its end before the next kill: check it, start another
             if proc.returncode != 0:
@@ -85,12 +99,12 @@ def main() -> int:
                 return 1
             finish_and_compare()
             continue
-        proc.send_signal(signal.SIGKILL)
+        kill_all(proc.pid)
         proc.wait()
         kills += 1
         done = [c.name for c in RunDir(victim).checkpoints()]
         print(f"kill {kills}/{args.kills}: newest checkpoint {done[-1] if done else 'none'}", flush=True)
-    subprocess.run(train_cmd(victim, work / "config.toml", args.steps), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(train_cmd(victim, work / "config.toml", args.steps, args.nproc), check=True, stdout=subprocess.DEVNULL)
     finish_and_compare()
     ok = all(verdicts)
     print(f"{kills} kills over {len(verdicts)} runs of {args.steps} steps, each kill followed by a resume; "
