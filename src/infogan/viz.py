@@ -149,7 +149,7 @@ def loss_curves_png(rows: list[dict]) -> bytes:
             ax.plot(steps, [r[key] for r in rows], label=label, linestyle="-" if key.startswith("loss") else ":")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
-    ax.legend(loc="upper right")
+    ax.legend(loc="best")
     ax.grid(alpha=0.3)
     return figure_png(fig)
 
@@ -165,7 +165,7 @@ def mi_vs_entropy_png(rows: list[dict]) -> bytes:
         ax.axhline(rows[0][f"H/{code}"], color="k", linestyle="--", linewidth=1, label=f"H = {rows[0][f'H/{code}']:.3f}")
         ax.set_title(code)
         ax.set_xlabel("iteration")
-        ax.legend(loc="lower right")
+        ax.legend(loc="best")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("nats")
     return figure_png(fig)
