@@ -4,7 +4,8 @@ across resumes on 2 ranks and on 1.
 
 Run as a script (``python -m torch.distributed.run ... tests/test_distributed.py OUT``) this file is the
 2-rank job itself: one run with a digest of every rank's weights after every step, stopped by a SIGTERM that
-only rank 1 receives.
+only rank 1 receives; its copy at step 2 resumed on the same 2 ranks through the CLI (a resume in fresh processes
+after a real SIGKILL: ``scripts/kill_test.py --nproc 2``); then a run that diverges.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed as dist
 
-from infogan import api
+from infogan import api, cli
 from infogan.config import Config, TrainConfig, preset
 from infogan.data import load_dataset
 from infogan.distributed import World
-from infogan.errors import ConfigError
+from infogan.errors import ConfigError, DivergenceError
 from infogan.runs import RunDir, load_checkpoint
 from infogan.train import Batches, Hook, Trainer, frozen
 
@@ -103,7 +105,7 @@ def test_sync_batchnorm_is_refused_on_cpu_ranks():
 
 
 # ---- 2 ranks under torchrun --------------------------------------------------------------
-def torchrun(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def torchrun(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={RANKS}", *args]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout, env=env)
@@ -133,7 +135,8 @@ def test_replicas_hold_identical_weights_after_every_step(job):
 
 def test_a_signal_to_one_rank_stops_all_ranks_after_the_same_step(job):
     results = [json.loads((job / f"result-{r}.json").read_text()) for r in range(RANKS)]
-    assert results == [{"step": STOP_AT, "stopped": True, "main": r == 0} for r in range(RANKS)]
+    assert [{k: res[k] for k in ("step", "stopped", "main")} for res in results] == [
+        {"step": STOP_AT, "stopped": True, "main": r == 0} for r in range(RANKS)]
     run = RunDir(job / "run")
     assert [load_checkpoint(p).step for p in run.checkpoints()] == [2, 4]
     logged = [json.loads(line)["step"] for line in run.metrics_path.read_text().splitlines()]
@@ -180,6 +183,13 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+def test_a_divergence_stops_every_rank_at_the_same_step(job):
+    """Found by rank 0's check before a checkpoint and, at the same steps, by the other ranks' (no log tick)."""
+    errors = [json.loads((job / f"result-{r}.json").read_text())["diverged"] for r in range(RANKS)]
+    assert errors[0] == errors[1]
+    assert errors[0].startswith("training diverged at step 1: weight ")
+
+
 def test_two_ranks_match_one_process_of_the_same_global_batch(job, one_thread):
     """Bit-identical here: each half's gradient is computed as on its rank, and DDP's (g0 / 2 + g1 / 2) is the
     reference's, since a sum of two terms does not depend on their order and halving is exact. With more ranks
@@ -196,25 +206,24 @@ def test_two_ranks_match_one_process_of_the_same_global_batch(job, one_thread):
     assert logged == loss_d  # the log holds the mean over the ranks
 
 
-def _copy_at_step_2(job: Path, dest: Path) -> Path:
+def copy_at_step_2(run: Path, dest: Path) -> Path:
     """The run as a kill right after its step-2 checkpoint would have left it."""
-    shutil.copytree(job / "run", dest)
+    shutil.copytree(run, dest)
     RunDir(dest).checkpoint_path(4).unlink()
     return dest
 
 
-def test_resume_on_two_ranks_is_bit_exact(job, tmp_path):
-    victim = _copy_at_step_2(job, tmp_path / "victim")
-    torchrun("-m", "infogan", "train", "--resume", "--out", str(victim), "--steps", "4", "--quiet")
+def test_resume_on_two_ranks_is_bit_exact(job):
+    assert [json.loads((job / f"result-{r}.json").read_text())["resume_exit"] for r in range(RANKS)] == [0, 0]
     want = load_checkpoint(RunDir(job / "run").checkpoint_path(4))
-    got = load_checkpoint(RunDir(victim).checkpoint_path(4))
+    got = load_checkpoint(RunDir(job / "resumed").checkpoint_path(4))
     assert got.tensors.keys() == want.tensors.keys()
     assert [k for k in want.tensors if not torch.equal(got.tensors[k], want.tensors[k])] == []
     assert got.meta["cursor"] == want.meta["cursor"]
 
 
 def test_resume_on_one_rank_continues_the_data_order(job, tmp_path, one_thread):
-    victim = _copy_at_step_2(job, tmp_path / "victim")
+    victim = copy_at_step_2(job / "run", tmp_path / "victim")
     result = api.train(Config(), victim, resume=True, overrides={"train.steps": 4}, progress=False)
     assert result.step == 4 and result.main
     two = load_checkpoint(RunDir(job / "run").checkpoint_path(4))
@@ -257,6 +266,18 @@ def worker(out: Path) -> None:
     hooks = [Digests(out / f"digests-{rank}.jsonl"), SignalRank(STOP_AT, rank=1)]
     result = api.train(ddp_config(), out / "run", hooks=hooks, progress=False)
     summary = {"step": result.step, "stopped": result.stopped_by_signal, "main": result.main}
+    if rank == 0:
+        copy_at_step_2(out / "run", out / "resumed")
+    dist.barrier()
+    summary["resume_exit"] = cli.main(["train", "--resume", "--out", str(out / "resumed"), "--steps", str(STOP_AT),
+                                       "--quiet"])
+    diverging = ddp_config()
+    diverging.optim.lr_d = diverging.optim.lr_g = 1e30  # NaN weights after the first step
+    diverging.train.log_every, diverging.train.checkpoint_every = 1000, 1
+    try:
+        api.train(diverging, out / "diverged", progress=False)
+    except DivergenceError as e:
+        summary["diverged"] = str(e)
     (out / f"result-{rank}.json").write_text(json.dumps(summary))
 
 
