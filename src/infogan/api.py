@@ -34,7 +34,7 @@ from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 # Keys a resumed run may change: how long and where it runs, never what it computes.
 RESUMABLE = {
     "train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic",
-    "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor",
+    "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor", "train.precision",
 }
 
 

@@ -35,6 +35,7 @@ def _train(args: argparse.Namespace) -> int:
             "train.device": args.device,
             "train.threads": args.threads,
             "train.deterministic": True if args.deterministic else None,
+            "train.precision": args.precision,
             "train.on_divergence": args.on_divergence,
             "train.sync_batchnorm": True if args.sync_batchnorm else None,
             "loss.lambda_cat": args.lambda_cat,
@@ -218,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "cuda:LOCAL_RANK)")
     t.add_argument("--threads", type=_positive(int), help="CPU threads for torch")
     t.add_argument("--deterministic", action="store_true", help="deterministic kernels only: bit-exact reruns")
+    t.add_argument("--precision", choices=("fp32", "bf16"),
+                   help="bf16: forward passes under bfloat16 autocast (fp32 weights and losses)")
     t.add_argument("--sync-batchnorm", action="store_true",
                    help="under torchrun on GPUs: BatchNorm statistics over the global batch, not each rank's slice")
     t.add_argument("--on-divergence", choices=("stop", "rollback"),
