@@ -96,6 +96,10 @@ def _exercise(context, url: str, image: Path, shots: Path) -> None:
     assert len(probs) == 10 and abs(sum(probs) - 1) < 0.01
     page.wait_for_function("document.querySelector('#encoded-samples').naturalWidth > 0", timeout=60_000)
     page.screenshot(path=str(shots / "encoded.png"))
+
+    best = page.locator("#codes tr.best td").first.inner_text()
+    page.locator("#use-codes").click()
+    assert page.locator("#grid").is_visible() and page.locator("#code-cat0").input_value() == best
     assert not errors, errors
     page.close()
 

@@ -287,4 +287,5 @@ def test_cli_explore_serves_until_ctrl_c(trained_run):
         conn.close()
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        code = proc.wait(timeout=30)
+        assert code == 0, (code, proc.stdout.read(), proc.stderr.read())

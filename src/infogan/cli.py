@@ -160,8 +160,8 @@ def _explore(args: argparse.Namespace) -> int:
     from . import api
 
     server = api.explore(args.run_dir, args.host, args.port, args.threads)
-    print(f"explorer for {args.run_dir} at {server.url} (Ctrl-C stops it)", flush=True)
     try:
+        print(f"explorer for {args.run_dir} at {server.url} (Ctrl-C stops it)", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:  # the usual way to stop a server: not an error
         pass
