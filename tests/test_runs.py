@@ -150,3 +150,16 @@ def test_clean_after_crash_rewinds_metrics_and_drops_temp_files(tmp_path):
     run.clean_after_crash(10)
     assert [json.loads(x)["step"] for x in run.metrics_path.read_text().splitlines()] == [5, 10]
     assert list(run.checkpoint_dir.iterdir()) == []
+
+
+def test_a_checkpoint_without_checksum_is_named_as_such(saved):
+    _, path = saved
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    del meta["sha256"]
+    save_file(tensors, str(path), metadata=meta)
+    with pytest.raises(CheckpointError, match="has no checksum"):
+        load_checkpoint(path)

@@ -206,7 +206,10 @@ def load_checkpoint(path: Path) -> Checkpoint:
                     f"{path} has checkpoint format {md['version']}, newer than this infogan reads ({VERSION}); upgrade infogan"
                 )
             tensors = {k: f.get_tensor(k) for k in f.keys()}
-        if md.get("sha256") != tensors_digest(tensors):
+        if "sha256" not in md:
+            raise CheckpointError(f"{path} has no checksum: it was written by a development version of infogan "
+                                  "before checkpoints carried one; retrain it")
+        if md["sha256"] != tensors_digest(tensors):
             raise CheckpointError(f"{path} is corrupt (its tensors do not match the checksum stored with them)")
         return Checkpoint(
             step=int(md["step"]),
