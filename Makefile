@@ -20,7 +20,8 @@ $(VENV)/.installed: pyproject.toml
 demo: env
 	$(VENV)/bin/infogan train --out $(RUN)
 	$(VENV)/bin/infogan evaluate $(RUN)
-	@echo "figures: $(RUN)/figures/  samples: $(RUN)/samples/  evaluation: $(RUN)/evaluation.json"
+	$(VENV)/bin/infogan report $(RUN)
+	@echo "report: $(RUN)/report.html  figures: $(RUN)/figures/  evaluation: $(RUN)/evaluation.json"
 
 # What the browser tests need, best effort (they skip, saying why, without it): Debian's Chromium (apt, as root) and
 # onnxruntime-web for the static web export (npm pack, into build/), at the version infogan pins.
