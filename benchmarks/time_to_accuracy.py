@@ -16,9 +16,9 @@ import copy
 import json
 import statistics
 import time
-from pathlib import Path
 
 import torch
+from common import add_machine_args, setup
 
 from infogan.config import preset
 from infogan.data import load_dataset
@@ -73,16 +73,11 @@ def main() -> None:
     p.add_argument("--eval-data", default="bundled", help="dataset spec to score on (e.g. mnist with --eval-data-dir)")
     p.add_argument("--eval-data-dir")
     p.add_argument("--eval-split", default="train")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--results", type=Path, default=Path("benchmarks/results/time_to_accuracy.jsonl"))
+    add_machine_args(p, "time_to_accuracy.jsonl")
     args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    data = setup(args)
     variants = [(v.split(":")[0], float(v.split(":")[1])) for v in args.variants]
-    data = load_dataset("bundled")
     eval_data = load_dataset(args.eval_data, args.eval_data_dir, args.eval_split)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in args.seeds:
         for precision, minutes in variants:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from common import add_machine_args, setup
 from torch.utils.flop_counter import FlopCounterMode
 
 from infogan.config import preset
-from infogan.data import load_dataset
 from infogan.train import Trainer
 
 
@@ -140,14 +140,10 @@ def main() -> None:
     p.add_argument("--variants", nargs="+", default=["reference", "fp32", "bf16"], choices=["reference", "fp32", "bf16"])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=8.0, help="timed seconds per variant per round")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--results", type=Path, default=Path("benchmarks/results/train_throughput.jsonl"))
+    add_machine_args(p, "train_throughput.jsonl")
     args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    data = setup(args)
     device = torch.device(args.device)
-    data = load_dataset("bundled")
     rates = {"fp32": matmul_rate(torch.float32, device), "bf16": matmul_rate(torch.bfloat16, device)}
     print(f"matmul 2048x2048: fp32 {rates['fp32']:.0f} GFLOP/s, bf16 {rates['bf16']:.0f} GFLOP/s "
           f"({torch.get_num_threads()} threads, {device})", flush=True)
@@ -179,7 +175,6 @@ def main() -> None:
             "matmul_gflops": rates}
     if device.type == "cuda":
         meta["card"] = torch.cuda.get_device_name(device)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
     with args.results.open("a") as f:
         for row in rows:
             f.write(json.dumps({**meta, **row}) + "\n")

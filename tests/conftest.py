@@ -49,3 +49,13 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = RunDir(tmp_path_factory.mktemp("trained-run"))
     trainer.save(run.checkpoint_path(trainer.step))
     return run.path
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread, as each torchrun rank runs (OMP_NUM_THREADS=1); on a busy 2-core machine two threads
+    also ran small steps up to 8x slower than one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -174,15 +174,6 @@ def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]]
     return after, loss_d
 
 
-@pytest.fixture
-def one_thread():
-    """As each rank runs (torchrun sets OMP_NUM_THREADS=1): the same kernels, and no oversubscribed cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_a_divergence_stops_every_rank_at_the_same_step(job):
     """Found by rank 0's check before a checkpoint and, at the same steps, by the other ranks' (no log tick)."""
     errors = [json.loads((job / f"result-{r}.json").read_text())["diverged"] for r in range(RANKS)]

@@ -50,15 +50,6 @@ def test_preset_shape_input_and_toml_round_trip(name):
     assert Config.from_toml(cfg.to_toml()) == cfg
 
 
-@pytest.fixture
-def one_thread():
-    """Two threads on a busy 2-core machine ran these steps 8x slower than one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # Each trains 20 steps at batch 2 and round-trips the weights through a checkpoint file (the
 # training state's round trip is the same for every family and is tested in test_runs/test_kill).
 # Over 5 s: chairs, whose Table 6 networks have about 40M parameters (two FC layers of 16M each).
