@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -17,7 +17,8 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from .config import Config
-from .data import ImageData, load_dataset
+from .data import ImageData, ImageFiles, load_dataset, open_dataset
+from .data.stream import memory_budget
 from .distributed import World
 from .encode import estimate, read_image
 from .errors import ConfigError, DataError, DivergenceError
@@ -35,11 +36,25 @@ from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 RESUMABLE = {
     "train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic",
     "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor", "train.precision",
+    "data.stream", "data.max_memory_mb", "data.workers",  # in memory or streamed, the batches are the same
 }
 
 
-def load_data(config: Config) -> ImageData:
-    return load_dataset(config.data.name, config.data.data_dir or None, config.data.split)
+def load_data(config: Config, device: torch.device) -> ImageData | ImageFiles:
+    """The run's data: in memory, or image files left on disk when they are too large for it (`data.stream`)."""
+    d = config.data
+    return open_dataset(d.name, d.data_dir or None, d.split, stream=d.stream,
+                        max_bytes=memory_budget(d.max_memory_mb, device))
+
+
+def check_resumable(config: Config, overrides: dict[str, Any]) -> None:
+    """Refuse overrides that would change what a resumed run of ``config`` computes."""
+    current = dataclasses.asdict(config)
+    changed = sorted(
+        k for k, v in overrides.items() if k not in RESUMABLE and current[k.split(".")[0]][k.split(".")[1]] != v
+    )
+    if changed:
+        raise ConfigError(f"{changed[0]} cannot change when resuming; start a new run with another --out")
 
 
 class DivergenceWarning(UserWarning):
@@ -96,12 +111,7 @@ def train(
         if world.is_main:
             run.clean_after_crash(ckpt.step)
         config = ckpt.config
-        current = dataclasses.asdict(config)
-        changed = sorted(
-            k for k, v in overrides.items() if k not in RESUMABLE and current[k.split(".")[0]][k.split(".")[1]] != v
-        )
-        if changed:
-            raise ConfigError(f"{changed[0]} cannot change when resuming; start a new run with another --out")
+        check_resumable(config, overrides)
     else:
         if run.checkpoints():
             raise ConfigError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
@@ -118,7 +128,7 @@ def train(
         torch.backends.cudnn.benchmark = False
     device = world.device(config.train.device)
     world.join(device)
-    data = load_data(config)
+    data = load_data(config, device)
     trainer = Trainer.resume(ckpt, data, device, config, world) if resume else Trainer(config, data, device, world)
     if world.is_main:
         config.save(run.config_path)
@@ -139,7 +149,7 @@ def train(
     else:
         every.append(WeightCheck(config.train.checkpoint_every))  # where rank 0 checks them, before checkpoints
     every += hooks
-    with _stop_on_signals(trainer):
+    with _stop_on_signals(trainer), closing(trainer.real):
         rollbacks = _fit_rolling_back(trainer, run, steps, seconds, every)
     return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks, world.is_main)
 

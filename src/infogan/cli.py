@@ -45,6 +45,8 @@ def _train(args: argparse.Namespace) -> int:
             "optim.lr_g": args.lr_g,
             "data.name": args.data,
             "data.data_dir": args.data_dir,
+            "data.stream": args.stream,
+            "data.workers": args.workers,
         }.items()
         if value is not None
     }
@@ -218,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (under torchrun auto and cuda give each rank "
                    "cuda:LOCAL_RANK)")
     t.add_argument("--threads", type=_positive(int), help="CPU threads for torch")
+    t.add_argument("--stream", choices=("auto", "memory", "disk"),
+                   help="image files (folder, celeba): auto (default) keeps them in memory while they fit "
+                        "data.max_memory_mb, else decodes batches from disk; memory or disk forces one")
+    t.add_argument("--workers", type=_positive(int),
+                   help="processes decoding batches of data on disk (default: up to 4 per rank)")
     t.add_argument("--deterministic", action="store_true", help="deterministic kernels only: bit-exact reruns")
     t.add_argument("--precision", choices=("fp32", "bf16"),
                    help="bf16: forward passes under bfloat16 autocast (fp32 weights and losses)")

@@ -78,6 +78,11 @@ class DataConfig:
     name: str = "bundled"
     data_dir: str = ""
     split: str = "train"
+    # Image files (folder, celeba): "auto" keeps them in memory up to max_memory_mb of decoded images and leaves
+    # them on disk past that, decoded batch by batch; "memory" and "disk" force one (see infogan.data.stream).
+    stream: Literal["auto", "memory", "disk"] = "auto"
+    max_memory_mb: int = 0  # 0: half of the machine's memory over its ranks, and at most half of a GPU's
+    workers: int = 0  # processes decoding batches of data on disk; 0: up to 4, sharing the CPU cores with other ranks
 
 
 @dataclass
@@ -131,6 +136,9 @@ class Config:
         for key in ("beta1", "beta2"):
             if not 0 <= getattr(self.optim, key) < 1:
                 raise ConfigError(f"optim.{key} must be in [0, 1), got {getattr(self.optim, key)}")
+        for key in ("max_memory_mb", "workers"):
+            if getattr(self.data, key) < 0:
+                raise ConfigError(f"data.{key} must be >= 0, got {getattr(self.data, key)}")
         for key in ("steps", "epochs", "minutes", "threads"):
             if getattr(self.train, key) < 0:
                 raise ConfigError(f"train.{key} must be >= 0, got {getattr(self.train, key)}")

@@ -26,7 +26,8 @@ from typing import Iterable, Iterator
 import torch
 
 from .config import Config
-from .data import ImageData
+from .data import ImageData, ImageFiles
+from .data.stream import BatchReader, default_workers
 from .distributed import ONE_PROCESS, World
 from .errors import CheckpointError, ConfigError, DataError
 from .model import InfoGAN
@@ -35,7 +36,7 @@ from .runs import Checkpoint, load_weights, save_checkpoint
 
 
 class Batches:
-    """Shuffled minibatch indices over an in-memory dataset, one permutation per epoch.
+    """Shuffled minibatch indices over a dataset, one permutation per epoch.
 
     The last incomplete batch of an epoch is dropped so BatchNorm always sees full batches.
     Its whole state (permutation, cursor, epoch) goes into checkpoints for exact resume.
@@ -62,9 +63,56 @@ class Batches:
         if self.cursor + self.batch_size > self.n:
             self.perm = torch.randperm(self.n, generator=self.generator, device=self.generator.device)
             self.cursor, self.epoch = 0, self.epoch + 1
-        idx = self.perm[self.cursor : self.cursor + self.batch_size]
+        idx = self._slice(self.perm, self.cursor)
         self.cursor += self.batch_size
-        return idx.view(self.ranks, -1)[self.rank]
+        return idx
+
+    def upcoming(self, cursor: int) -> Iterator[torch.Tensor]:
+        """This rank's batches of the current permutation from ``cursor`` to the epoch's end, as CPU indices,
+        without taking them: what a reader decodes ahead."""
+        perm = self.perm.cpu()
+        return (self._slice(perm, c) for c in range(cursor, self.n - self.batch_size + 1, self.batch_size))
+
+    def _slice(self, perm: torch.Tensor, cursor: int) -> torch.Tensor:
+        return perm[cursor : cursor + self.batch_size].view(self.ranks, -1)[self.rank]
+
+
+class InMemory:
+    """Real images from the whole dataset, held on the device as uint8 (a quarter of float32)."""
+
+    def __init__(self, images: torch.Tensor, batches: Batches, device: torch.device):
+        self.images, self.batches = images.to(device), batches
+
+    def next(self) -> torch.Tensor:
+        return self.images[self.batches.next()]
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class Streamed:
+    """Real images decoded from their files by worker processes, a few batches ahead, in the order ``batches``
+    takes them: the same order, RNG draws and checkpoints as in memory, so the same training."""
+
+    def __init__(self, files: ImageFiles, batches: Batches, device: torch.device, workers: int):
+        self.batches, self.device = batches, device
+        self.reader = BatchReader(files, workers, pin_memory=device.type == "cuda")
+        self._perm: torch.Tensor | None = None  # the permutation and cursor of the reader's next batch
+        self._cursor = -1
+
+    def next(self) -> torch.Tensor:
+        b = self.batches
+        b.next()  # the data order moves on as in memory (drawing a new permutation at an epoch's end)
+        taken = b.cursor - b.batch_size
+        if b.perm is not self._perm or taken != self._cursor:  # a new epoch or a restored checkpoint: read from here
+            self.reader.start(b.upcoming(taken))
+            self._perm = b.perm
+        self._cursor = b.cursor
+        return self.reader.next().to(self.device, non_blocking=True)
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        self.reader.close()
 
 
 @contextmanager
@@ -100,7 +148,8 @@ class Hook:
 
 
 class Trainer:
-    def __init__(self, config: Config, data: ImageData, device: torch.device | str = "cpu", world: World = ONE_PROCESS):
+    def __init__(self, config: Config, data: ImageData | ImageFiles, device: torch.device | str = "cpu",
+                 world: World = ONE_PROCESS):
         config.validate()
         self.config = config
         self.device = torch.device(device)
@@ -125,9 +174,10 @@ class Trainer:
         # drives only the data order, the same on every rank, and each rank draws its latents from its own.
         self.rng = torch.Generator(device=self.device).manual_seed(config.train.seed)
         self.rank_rng = torch.Generator(device=self.device)
-        # The whole dataset lives on the device as uint8 (a quarter of float32); batches are converted.
-        self.images = data.images.to(self.device)
         self.batches = Batches(len(data), o.batch_size, self.rng, world.rank, world.size)
+        # Where each batch of real images comes from: the whole dataset in memory, or image files left on disk.
+        self.real = (InMemory(data.images, self.batches, self.device) if isinstance(data, ImageData)
+                     else Streamed(data, self.batches, self.device, config.data.workers or default_workers()))
         self.step = 0
         self.elapsed = 0.0  # seconds of training so far, across resumes
         self.stop_requested = False  # set from a signal handler: stop cleanly after this step
@@ -138,7 +188,7 @@ class Trainer:
         G, D, spec = self.g_replica, self.d_replica, self.model.spec
         G.train()
         D.train()
-        x = self.model.to_net(self.images[self.batches.next()])
+        x = self.model.to_net(self.real.next())
         latent = spec.sample(x.shape[0], self.latent_rng(), self.device)
         with self.autocast():
             fake = G(spec.generator_input(latent))
@@ -161,6 +211,11 @@ class Trainer:
 
         self.step += 1
         return StepOutput(d_terms, g_terms)
+
+    @property
+    def images(self) -> torch.Tensor:
+        """The whole dataset on the device (in-memory data only)."""
+        return self.real.images
 
     def latent_rng(self) -> torch.Generator:
         """The generator of this step's latents: the run's own in one process; under torchrun the rank's,
@@ -206,8 +261,8 @@ class Trainer:
 
     @classmethod
     def resume(
-        cls, ckpt: Checkpoint, data: ImageData, device: torch.device | str = "cpu", config: Config | None = None,
-        world: World = ONE_PROCESS,
+        cls, ckpt: Checkpoint, data: ImageData | ImageFiles, device: torch.device | str = "cpu",
+        config: Config | None = None, world: World = ONE_PROCESS,
     ) -> "Trainer":
         """Continue from a checkpoint, on any number of ranks; ``config`` may change the budget and device, not
         the maths."""

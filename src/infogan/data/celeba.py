@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
 from infogan.data.archive import safe_extract
 from infogan.data.download import cache_dir
-from infogan.data.folder import FolderOptions, decode_files, image_files
+from infogan.data.folder import FolderOptions, ImageFiles, image_files
 from infogan.data.idx import SPLITS
 from infogan.data.options import Options
 from infogan.errors import DataError
@@ -80,8 +78,8 @@ def _test_names(folder: Path) -> set[str] | None:
     return names
 
 
-def load(data_dir: Path | None, split: str, options: CelebaOptions) -> np.ndarray:
-    """Faces as uint8 [N, 3, size, size]. "train": every image not in the official test partition; "test": those."""
+def find(data_dir: Path | None, split: str, options: CelebaOptions) -> ImageFiles:
+    """The faces of `split`, not decoded yet. "train": every image not in the official test partition; "test": those."""
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
     folder = _where(data_dir)
@@ -98,4 +96,4 @@ def load(data_dir: Path | None, split: str, options: CelebaOptions) -> np.ndarra
     if not files:
         raise DataError(f"{root} holds no {split} .jpg images; put the {FOLDER} images there")
     decoding = FolderOptions(n=options.n, size=options.size, channels=3, crop="center", on_bad=options.on_bad)
-    return decode_files(files, str(root), decoding, crop_side=options.crop)
+    return ImageFiles("celeba", tuple(files), str(root), decoding, crop_side=options.crop)

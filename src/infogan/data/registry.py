@@ -15,13 +15,15 @@ from infogan.data import celeba, dsprites, folder, svhn
 from infogan.data.archive import safe_extract
 from infogan.data.bundled import BUNDLED_DIR, load_bundled
 from infogan.data.download import cache_dir
+from infogan.data.folder import ImageFiles
 from infogan.data.idx import SPLITS
 from infogan.data.image_data import Factors, ImageData, subset_indices
 from infogan.data.mnist import FASHION_MNIST, MNIST, IdxSource
 from infogan.data.options import Options, build_options, split_spec
-from infogan.errors import DataError
+from infogan.errors import ConfigError, DataError
 
 Loader = Callable[[Path | None, str, Any], ImageData]
+Finder = Callable[[Path | None, str, Any], ImageFiles]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Dataset:
     options: type[Options]
     load: Loader
     locate: Callable[[Path | None], str | None]  # where the data is on this machine, if it is
+    find: Finder | None = None  # for data read from image files: those files, which can be left on disk
 
 
 def _grey(name: str, images: np.ndarray, labels: np.ndarray | None) -> ImageData:
@@ -70,18 +73,24 @@ def _load_svhn(data_dir: Path | None, split: str, options: Options) -> ImageData
     return _grey("svhn", *svhn.load(data_dir, split))
 
 
-def _load_celeba(data_dir: Path | None, split: str, options: celeba.CelebaOptions) -> ImageData:
-    return _grey("celeba", celeba.load(data_dir, split, options), None)
-
-
-def _load_folder(data_dir: Path | None, split: str, options: folder.FolderOptions) -> ImageData:
+def _find_folder(data_dir: Path | None, split: str, options: folder.FolderOptions) -> ImageFiles:
     if data_dir is None:
         raise DataError("--data folder needs --data-dir DIR: a folder of images, or a .zip or .tar of one")
     _only_train(split, "--data folder has no test split; point --data-dir at another folder to evaluate on it")
     if data_dir.is_file():  # an archive: unpack it once into the cache
         stat = data_dir.stat()
         data_dir = safe_extract(data_dir, cache_dir("folder") / f"{data_dir.name}-{stat.st_size}-{int(stat.st_mtime)}")
-    return _grey("folder", folder.load(data_dir, options), None)
+    return folder.find(data_dir, options)
+
+
+def _decoded(find: Finder) -> Loader:
+    """The loader that decodes every file ``find`` gives into memory."""
+
+    def load(data_dir: Path | None, split: str, options: Any) -> ImageData:
+        files = find(data_dir, split, options)
+        return _grey(files.name, files.load(), None)
+
+    return load
 
 
 def _load_dsprites(data_dir: Path | None, split: str, options: Options) -> ImageData:
@@ -126,7 +135,7 @@ _ENTRIES = (
     Dataset("celeba", "CelebA aligned and cropped faces, 202,599 images, centre-cropped and resized", "3x32x32",
             celeba.HOME, "non-commercial research only (CelebA agreement)",
             f"no download: put {celeba.ZIP} or the {celeba.FOLDER}/ folder in --data-dir", celeba.CelebaOptions,
-            _load_celeba, lambda d: _present(celeba.locate(d))),
+            _decoded(celeba.find), lambda d: _present(celeba.locate(d)), celeba.find),
     Dataset("dsprites", "dSprites factor grid: 737,280 shapes x scale x orientation x position, with the factors",
             "1x64x64", f"rendered by infogan; the official file from {dsprites.HOME} is read from --data-dir",
             "rendering: MIT (this package); official dSprites: Apache 2.0",
@@ -135,7 +144,7 @@ _ENTRIES = (
     Dataset("folder", "any folder of images (PNG, JPEG, WebP, ...), searched recursively", "CxSxS",
             "--data-dir DIR (or a .zip / .tar of it)", "that of your images",
             "--data-dir DIR; options size=64, channels=3, crop=center|stretch, on_bad=skip|error", folder.FolderOptions,
-            _load_folder, lambda d: str(d) if d is not None and d.exists() else None),
+            _decoded(_find_folder), lambda d: str(d) if d is not None and d.exists() else None, _find_folder),
 )
 REGISTRY: dict[str, Dataset] = {d.name: d for d in _ENTRIES}
 DATASETS = tuple(REGISTRY)
@@ -157,15 +166,40 @@ def load_dataset(spec: str, data_dir: str | os.PathLike[str] | None = None, spli
     `options` are the same as keyword arguments and take precedence. Every dataset takes `n`:
     keep a fixed random subset of n images.
     """
+    entry, opts = _entry(spec, options)
+    data = entry.load(_path(data_dir), split, opts)
+    if 0 < opts.n < len(data):
+        data = data.select(subset_indices(len(data), opts.n))
+    return data
+
+
+def open_dataset(spec: str, data_dir: str | os.PathLike[str] | None = None, split: str = "train", *,
+                 stream: str = "auto", max_bytes: int | None = None) -> ImageData | ImageFiles:
+    """`load_dataset`, except that data read from image files (folder, celeba) is left on disk as `ImageFiles`
+    when `stream` is "disk", or "auto" and the decoded images would take more than `max_bytes` (None: no limit).
+    "memory" always loads it whole; the other datasets always are."""
+    entry, opts = _entry(spec, {})
+    if stream == "memory" or (stream == "auto" and entry.find is None):
+        return load_dataset(spec, data_dir, split)
+    if entry.find is None:
+        raise ConfigError(f"--stream disk (data.stream) needs a dataset of image files (folder, celeba); {entry.name} "
+                          "is always loaded whole, so use --stream auto")
+    files = entry.find(_path(data_dir), split, opts)
+    if stream == "auto" and (max_bytes is None or files.nbytes <= max_bytes):
+        return _grey(files.name, files.load(), None)
+    return files.readable()
+
+
+def _entry(spec: str, options: dict[str, Any]) -> tuple[Dataset, Options]:
     name, given = split_spec(spec)
     entry = REGISTRY.get(name)
     if entry is None:
         raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    opts = build_options(entry.options, name, {**given, **options})
-    data = entry.load(Path(data_dir).expanduser() if data_dir else None, split, opts)
-    if 0 < opts.n < len(data):
-        data = data.select(subset_indices(len(data), opts.n))
-    return data
+    return entry, build_options(entry.options, name, {**given, **options})
+
+
+def _path(data_dir: str | os.PathLike[str] | None) -> Path | None:
+    return Path(data_dir).expanduser() if data_dir else None
 
 
 def describe(data_dir: str | os.PathLike[str] | None = None) -> str:
