@@ -1,14 +1,25 @@
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from unittest import mock
 
 import pytest
 import torch
 
 from infogan.cli import main
 from infogan.errors import ConfigError
-from infogan.runs import Checkpoint
-from infogan.sweep import SeedResult, _reached_budget, _remaining, parse_overrides, run_sweep, summary
+from infogan.metrics import evaluate as evaluate_model
+from infogan.runs import Checkpoint, RunDir
+from infogan.sweep import SeedResult, _reached_budget, _remaining, markdown, parse_overrides, run_sweep, summary
 
 FAST_EVAL = {"mi_samples": 200, "quality_samples": 200}
+
+
+def _fast_evaluate(model, data, code, *_):
+    return evaluate_model(model, data, code, **FAST_EVAL)
 
 
 def test_sweep_trains_each_seed_once_and_resumes_short_ones(tmp_path, tiny_config, capsys):
@@ -73,3 +84,75 @@ def test_parse_overrides(tiny_config):
             parse_overrides([bad], tiny_config)
     with pytest.raises(ConfigError, match="distinct"):
         run_sweep(tiny_config, [1, 1], "unused")
+
+
+def test_sweep_fans_out_over_devices_and_reports_a_failed_seed_in_the_table(tiny_config, tmp_path, capsys):
+    tiny_config.save(tmp_path / "tiny.toml")
+    args = ["sweep", "--seeds", "0", "1", "2", "--config", str(tmp_path / "tiny.toml"), "--steps", "2",
+            "--out", str(tmp_path), "--quiet"]
+    (tmp_path / "seed-1" / "metrics.jsonl").mkdir(parents=True)  # seed 1's training cannot write its log
+    with mock.patch("infogan.api.evaluate_model", _fast_evaluate):
+        assert main([*args, "--devices", "cpu", "cpu"]) == 1
+    out, err = capsys.readouterr()
+    # Three trainings, two at a time (each given half of the CPU's threads), in their own processes.
+    assert sorted(line.split(" in ")[0] for line in out.splitlines() if " on cpu (output in train.log)" in line) == [
+        "seed 0: training", "seed 1: training", "seed 2: training"]
+    assert RunDir(tmp_path / "seed-0").load_latest().config.train.threads == max(1, (os.cpu_count() or 1) // 2)
+    assert "done at step 2" in (tmp_path / "seed-2" / "train.log").read_text()
+    assert err.count("\n") == 1 and err.startswith("infogan sweep: error: 1 of 3 seeds failed (seed 1: ")
+    assert "metrics.jsonl: Is a directory" in err and "run the same command again" in err
+    table = json.loads((tmp_path / "sweep.json").read_text())
+    assert [(row["seed"], row["steps"], bool(row["error"])) for row in table["seeds"]] == [
+        (0, 2, False), (1, 0, True), (2, 2, False)]
+    accs = [table["seeds"][i]["accuracy"] for i in (0, 2)]
+    assert table["median"]["accuracy"] == pytest.approx(sum(accs) / 2) and table["worst"]["accuracy"] == min(accs)
+    assert "| 1 |" in out and "failed: " in out.split("| 1 |")[1].splitlines()[0]
+
+    (tmp_path / "seed-1" / "metrics.jsonl").rmdir()  # fixed: the rerun trains seed 1 only
+    with mock.patch("infogan.api.evaluate_model", _fast_evaluate):
+        assert main([*args, "--parallel", "2"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split(" in ")[0] for line in out.splitlines() if "(output in" in line] == ["seed 1: training"]
+    assert [row["steps"] for row in json.loads((tmp_path / "sweep.json").read_text())["seeds"]] == [2, 2, 2]
+
+
+def test_ctrl_c_stops_every_seed_with_a_checkpoint_and_the_rerun_resumes_them(tiny_config, tmp_path):
+    tiny_config.train.sample_every = tiny_config.train.checkpoint_every = 10_000  # the only checkpoint: the signal's
+    tiny_config.save(tmp_path / "tiny.toml")
+    out = tmp_path / "sweep"
+    sweep = subprocess.Popen([sys.executable, "-m", "infogan", "sweep", "--seeds", "0", "1", "--config",
+                              str(tmp_path / "tiny.toml"), "--steps", "100000", "--devices", "cpu", "cpu",
+                              "--out", str(out), "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    logs = [out / f"seed-{seed}" / "metrics.jsonl" for seed in (0, 1)]
+    try:
+        deadline = time.monotonic() + 120
+        while not all(log.exists() and log.stat().st_size for log in logs):  # both are training
+            assert sweep.poll() is None and time.monotonic() < deadline, sweep.communicate()[0]
+            time.sleep(0.2)
+        sweep.send_signal(signal.SIGINT)
+        output = sweep.communicate(timeout=120)[0]
+    finally:
+        if sweep.poll() is None:  # SIGTERM: the sweep passes it on to its trainings
+            sweep.terminate()
+            sweep.wait(60)
+    assert sweep.returncode == 0 and "stopped by signal; run the same command again" in output, output
+    steps = [RunDir(out / f"seed-{seed}").load_latest().step for seed in (0, 1)]
+    assert all(0 < step < 100_000 for step in steps)
+    assert all("stopped by signal at step" in (out / f"seed-{seed}" / "train.log").read_text() for seed in (0, 1))
+    assert json.loads((out / "sweep.json").read_text())["seeds"] == []
+
+    logs = []
+    budget = max(steps) + 1
+    again = run_sweep(tiny_config, [0, 1], out, {"train.steps": budget}, devices=["cpu", "cpu"],
+                      evaluate_kw=FAST_EVAL, log=logs.append)
+    assert sorted(line.split(" in ")[0] for line in logs if "resuming" in line) == [
+        f"seed {seed}: resuming from step {step}" for seed, step in zip((0, 1), steps)]
+    assert [r.steps for r in again.results] == [budget, budget] and not again.stopped
+
+
+def test_failed_rows_stay_out_of_the_median():
+    rows = [SeedResult(0, 100, 10.0, 0.9, 0.8, {"cat0": 2.2}, 5.0, "fine"), SeedResult.failed(1, "a | b")]
+    s = summary(rows)
+    assert s["median"]["accuracy"] == 0.9 and s["worst"]["seed"] == 0 and s["median"]["steps"] == 100
+    assert "| 1 |  |  |  |  |  |  | failed: a \\| b |" in markdown(rows, s, {})

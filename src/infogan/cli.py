@@ -130,15 +130,24 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from .api import apply_overrides
     from .sweep import SWEEP_MD, parse_overrides, run_sweep
 
     config = Config.load(args.config) if args.config else preset(args.preset or "mnist")
     overrides = parse_overrides(args.set, config)
     overrides.update({k: v for k, v in (("train.steps", args.steps), ("train.minutes", args.minutes)) if v is not None})
-    result = run_sweep(config, args.seeds, args.out, overrides, progress=not args.quiet)
+    devices = args.devices or []
+    if args.parallel > 1:  # that many at a time on the device the seeds would train on
+        devices = [apply_overrides(config, overrides).train.device] * args.parallel
+    result = run_sweep(config, args.seeds, args.out, overrides, devices=devices, progress=not args.quiet)
     print((args.out / SWEEP_MD).read_text(), end="")
     if result.stopped:
         print("stopped by signal; run the same command again to continue")
+    failed = [r for r in result.results if r.error]
+    if failed:
+        first = failed[0]
+        raise InfoganError(f"{len(failed)} of {len(args.seeds)} seeds failed (seed {first.seed}: {first.error}); "
+                           "run the same command again to retry them")
     return 0
 
 
@@ -297,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, help="HTML file to write (default RUN_DIR/report.html)")
     r.set_defaults(func=_report)
 
-    w = sub.add_parser("sweep", help="train and evaluate several seeds one after another; a table with median and worst")
+    w = sub.add_parser("sweep", help="train and evaluate several seeds, in turn or side by side; median and worst")
     w.add_argument("--seeds", type=int, nargs="+", required=True, metavar="S")
     source = w.add_mutually_exclusive_group()
     source.add_argument("--preset", choices=sorted(PRESETS), help="paper preset (default mnist)")
@@ -308,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--out", type=Path, required=True, help="folder: OUT/seed-S per seed, OUT/sweep.md and sweep.json")
     w.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="config override for every seed, e.g. loss.lambda_cont=0.5 (repeatable)")
+    fan_out = w.add_mutually_exclusive_group()
+    fan_out.add_argument("--devices", nargs="+", metavar="D",
+                         help="train seeds at the same time, each in an 'infogan train' process, one per device at a "
+                              "time, e.g. --devices cuda:0 cuda:1 (a device may repeat: cpu cpu)")
+    fan_out.add_argument("--parallel", type=_positive(int), default=1, metavar="N",
+                         help="train N seeds at a time on the config's device (default 1: one after another, in this "
+                              "process); on a CPU they share its cores, so this rarely finishes sooner")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
     w.set_defaults(func=_sweep)
 

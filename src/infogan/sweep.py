@@ -1,31 +1,45 @@
-"""``infogan sweep``: one config trained with several seeds, one after another, each evaluated.
+"""``infogan sweep``: one config trained with several seeds, each evaluated, in one table.
 
-Each seed trains in ``OUT/seed-S``. The table (``OUT/sweep.md`` and ``OUT/sweep.json``) holds per
-seed the steps, training time, accuracy, NMI, L_I per code, FD-digits and the diagnosis, plus the
-median and the worst seed. Rerunning the same command continues: a seed whose training reached its
-budget and whose ``evaluation.json`` belongs to that final checkpoint is only read back; a seed cut
-short resumes from its newest checkpoint (with what is left of a time budget).
+Each seed trains in ``OUT/seed-S``: one after another in this process, or, given devices (``--devices``,
+``--parallel``), several at a time, each in its own ``python -m infogan train`` process on one device, its output
+in ``OUT/seed-S/train.log``. The table (``OUT/sweep.md`` and ``OUT/sweep.json``) holds per seed the steps, training
+time, accuracy, NMI, L_I per code, FD-digits and the diagnosis, plus the median and the worst seed; a seed whose
+training failed gets a row with its error, and the others carry on. Rerunning the same command continues: a seed
+whose training reached its budget and whose ``evaluation.json`` belongs to that final checkpoint is only read back;
+a seed cut short or failed resumes from its newest checkpoint (with what is left of a time budget). Ctrl-C or
+SIGTERM stops every training after its current step, with a checkpoint; a second Ctrl-C kills them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import statistics
+import subprocess
+import sys
+import threading
+import time
 import tomllib
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import api
 from .config import Config
-from .errors import ConfigError
+from .distributed import resolve_device
+from .errors import ConfigError, DivergenceError, InfoganError
 from .files import atomic_write_bytes
 from .runs import Checkpoint, RunDir
 from .train import step_budget
 
 SWEEP_MD, SWEEP_JSON = "sweep.md", "sweep.json"
+TRAIN_LOG = "train.log"  # a training subprocess's output, in its seed's run directory
+_BUDGET_FLAGS = {"train.steps": "--steps", "train.epochs": "--epochs", "train.minutes": "--minutes"}
 
 
 @dataclass(frozen=True)
@@ -38,17 +52,48 @@ class SeedResult:
     mi: dict[str, float]
     fd_digits: float | None
     diagnosis: str
+    error: str = ""  # why the seed's training failed; the other fields are then empty
 
     @classmethod
     def from_evaluation(cls, seed: int, ckpt: Checkpoint, ev: dict[str, Any]) -> SeedResult:
         return cls(seed, ckpt.step, round(float(ckpt.meta["elapsed"]), 1), ev.get("accuracy"), ev.get("nmi"),
                    ev.get("mi", {}), ev.get("fd_digits"), ev.get("diagnosis_line", ""))
 
+    @classmethod
+    def failed(cls, seed: int, error: str) -> SeedResult:
+        return cls(seed, 0, 0.0, None, None, {}, None, "", error)
+
 
 @dataclass
 class Sweep:
     results: list[SeedResult] = field(default_factory=list)
     stopped: bool = False  # a signal stopped a training; rerunning the command continues
+
+
+@dataclass(frozen=True)
+class _Seed:
+    """What one seed still needs: nothing (``trained``), a fresh start, or a resume (``resume_from``)."""
+
+    seed: int
+    run: RunDir
+    config: Config  # the sweep's
+    overrides: dict[str, Any]  # what `api.train` gets: the sweep's overrides, the seed and the (remaining) budget
+    target: Config  # what the seed trains to: the sweep's config with its overrides and the seed
+    trained: bool = False
+    resume_from: int | None = None  # the step of the checkpoint it continues from
+
+    @property
+    def what(self) -> str:
+        return "training" if self.resume_from is None else f"resuming from step {self.resume_from}"
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    stopped: bool = False
+    error: str = ""
+
+
+_Ended = tuple[_Seed, _Outcome]  # a seed whose training has ended, and how
 
 
 def parse_overrides(items: list[str], config: Config) -> dict[str, Any]:
@@ -68,40 +113,58 @@ def parse_overrides(items: list[str], config: Config) -> dict[str, Any]:
 
 
 def run_sweep(config: Config, seeds: list[int], out: str | Path, overrides: dict[str, Any] | None = None, *,
-              progress: bool = True, evaluate_kw: dict[str, Any] | None = None,
+              devices: Sequence[str] = (), progress: bool = True, evaluate_kw: dict[str, Any] | None = None,
               log: Callable[[str], None] = print) -> Sweep:
-    """Train, evaluate and tabulate every seed in turn (never in parallel); see the module docstring."""
+    """Train, evaluate and tabulate every seed; see the module docstring. ``devices``: train in subprocesses, one
+    per device at a time (a device may repeat: ``["cpu", "cpu"]`` trains two at once); empty: one after another
+    in this process."""
     if len(set(seeds)) != len(seeds) or not seeds:
         raise ConfigError("--seeds needs one or more distinct seeds")
-    out = Path(out)
+    out, overrides = Path(out), overrides or {}
+    plans = [_plan(config, seed, out, overrides) for seed in seeds]  # every seed's settings checked before any trains
+    if devices:
+        _check_side_by_side(plans[0].target, devices)
     sweep = Sweep()
-    for seed in seeds:
-        seed_overrides = {**(overrides or {}), "train.seed": seed}
-        target = api.apply_overrides(config, seed_overrides)
-        if not (target.train.steps or target.train.epochs or target.train.minutes):
-            raise ConfigError("no training budget: set --steps or --minutes, or one in the config")
-        run = RunDir(out / f"seed-{seed}")
-        ckpt = run.load_latest() if run.checkpoints() else None
-        if ckpt is None:
-            log(f"seed {seed}: training in {run.path}")
-            result = api.train(config, run.path, overrides=seed_overrides, progress=progress)
-        elif not _reached_budget(target, ckpt):
-            log(f"seed {seed}: resuming from step {ckpt.step} in {run.path}")
-            result = api.train(config, run.path, resume=True, overrides=_remaining(target, ckpt, seed_overrides),
-                               progress=progress)
-        else:
-            result = None
-        if result is not None and result.stopped_by_signal:
-            sweep.stopped = True
-            break
-        ckpt = run.load_latest() if result is not None else ckpt
-        ev = _read_json(run.path / "evaluation.json")
-        if ev is None or ev.get("step") != ckpt.step:
-            log(f"seed {seed}: evaluating step {ckpt.step}")
-            ev = api.evaluate(run.path, **(evaluate_kw or {}))
-        sweep.results.append(SeedResult.from_evaluation(seed, ckpt, ev))
-        write_tables(sweep, out, config, overrides or {})  # after every seed, so a stopped sweep still has its table
+    with closing(_side_by_side(plans, devices, log) if devices else _one_after_another(plans, progress, log)) as runs:
+        for plan, outcome in runs:
+            if outcome.stopped:
+                sweep.stopped = True
+                continue
+            if outcome.error:
+                log(f"seed {plan.seed}: failed: {outcome.error}")
+                sweep.results.append(SeedResult.failed(plan.seed, outcome.error))
+            elif not sweep.stopped:  # evaluating can wait for the rerun
+                sweep.results.append(_evaluated(plan, evaluate_kw, log))
+            sweep.results.sort(key=lambda r: seeds.index(r.seed))
+            write_tables(sweep, out, config, overrides)  # after every seed, so a killed sweep still has its table
+    write_tables(sweep, out, config, overrides)
     return sweep
+
+
+def _plan(config: Config, seed: int, out: Path, overrides: dict[str, Any]) -> _Seed:
+    seed_overrides = {**overrides, "train.seed": seed}
+    target = api.apply_overrides(config, seed_overrides)
+    if not (target.train.steps or target.train.epochs or target.train.minutes):
+        raise ConfigError("no training budget: set --steps or --minutes, or one in the config")
+    run = RunDir(out / f"seed-{seed}")
+    if not run.checkpoints():
+        return _Seed(seed, run, config, seed_overrides, target)
+    ckpt = run.load_latest()
+    if _reached_budget(target, ckpt):
+        return _Seed(seed, run, config, seed_overrides, target, trained=True)
+    remaining = _remaining(target, ckpt, seed_overrides)
+    api.check_resumable(ckpt.config, remaining)
+    return _Seed(seed, run, config, remaining, target, resume_from=ckpt.step)
+
+
+def _evaluated(plan: _Seed, evaluate_kw: dict[str, Any] | None, log: Callable[[str], None]) -> SeedResult:
+    """The seed's row: its evaluation, read back when it belongs to the newest checkpoint."""
+    ckpt = plan.run.load_latest()
+    ev = _read_json(plan.run.path / "evaluation.json")
+    if ev is None or ev.get("step") != ckpt.step:
+        log(f"seed {plan.seed}: evaluating step {ckpt.step}")
+        ev = api.evaluate(plan.run.path, **(evaluate_kw or {}))
+    return SeedResult.from_evaluation(plan.seed, ckpt, ev)
 
 
 def _reached_budget(cfg: Config, ckpt: Checkpoint) -> bool:
@@ -125,9 +188,129 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
+# ---- training the seeds --------------------------------------------------------------
+def _one_after_another(plans: list[_Seed], progress: bool, log: Callable[[str], None]) -> Iterator[_Ended]:
+    """Train each seed in this process, in turn; a signal ends the sweep after the seed it stopped."""
+    for plan in plans:
+        if plan.trained:
+            yield plan, _Outcome()
+            continue
+        log(f"seed {plan.seed}: {plan.what} in {plan.run.path}")
+        try:
+            result = api.train(plan.config, plan.run.path, resume=plan.resume_from is not None,
+                               overrides=plan.overrides, progress=progress)
+        except DivergenceError as e:
+            yield plan, _Outcome(error=str(e))
+            continue
+        yield plan, _Outcome(stopped=result.stopped_by_signal)
+        if result.stopped_by_signal:
+            return
+
+
+def _check_side_by_side(target: Config, devices: Sequence[str]) -> None:
+    for device in devices:
+        try:
+            resolve_device(api.apply_overrides(target, {"train.device": device}).train.device)  # a known one, present
+        except InfoganError as e:
+            raise ConfigError(f"--devices {device}: {e}") from None
+    t = target.train
+    if sum(map(bool, (t.steps, t.epochs, t.minutes))) > 1:
+        raise ConfigError("a sweep over several devices takes one budget (a resumed seed gets it as one flag); "
+                          "give --steps or --minutes")
+
+
+def _side_by_side(plans: list[_Seed], devices: Sequence[str], log: Callable[[str], None]) -> Iterator[_Ended]:
+    """Train the seeds in ``python -m infogan train`` subprocesses, one per device at a time, and yield each seed
+    as its process ends. The first SIGINT or SIGTERM passes SIGTERM on to every training (each stops after its
+    step and saves a checkpoint) and starts no more; a second Ctrl-C, or an error here, kills them."""
+    waiting: deque[_Seed] = deque()
+    for plan in plans:
+        if plan.trained:
+            yield plan, _Outcome()
+        else:
+            waiting.append(plan)
+    free = list(devices)
+    threads = _cpu_threads(plans[0].target, devices)
+    running: dict[subprocess.Popen, tuple[_Seed, str]] = {}
+    stopping = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        if stopping and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stopping = True
+        for child in running:
+            child.terminate()
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)} \
+        if threading.current_thread() is threading.main_thread() else {}  # only the main thread may handle signals
+    try:
+        while running or (waiting and not stopping):
+            while waiting and free and not stopping:
+                plan, device = waiting.popleft(), free.pop(0)
+                log(f"seed {plan.seed}: {plan.what} in {plan.run.path} on {device} (output in {TRAIN_LOG})")
+                child = _launch(plan, device, threads.get(device))
+                running[child] = (plan, device)
+                if stopping:  # the signal came while it started
+                    child.terminate()
+            ended = [child for child in running if child.poll() is not None]
+            if not ended:
+                time.sleep(0.1)
+            for child in ended:
+                plan, device = running.pop(child)
+                free.append(device)
+                yield plan, _ended(plan, child.returncode, stopping)
+        for plan in waiting:  # a signal came between two trainings
+            yield plan, _Outcome(stopped=True)
+    finally:
+        for child in running:
+            child.kill()
+            child.wait()
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def _cpu_threads(target: Config, devices: Sequence[str]) -> dict[str, int]:
+    """``--threads`` for trainings that share the CPU: its cores split between them (unless the config sets them)."""
+    on_cpu = [d for d in devices if resolve_device(d).type == "cpu"]
+    if len(on_cpu) < 2 or target.train.threads:
+        return {}
+    return {d: max(1, (os.cpu_count() or 1) // len(on_cpu)) for d in on_cpu}
+
+
+def _launch(plan: _Seed, device: str, threads: int | None) -> subprocess.Popen:
+    command = [sys.executable, "-m", "infogan", "train", "--out", str(plan.run.path), "--device", device, "--quiet"]
+    if plan.resume_from is None:
+        plan.target.save(plan.run.config_path)
+        command += ["--config", str(plan.run.config_path)]
+    else:
+        command += ["--resume", *next([flag, str(plan.overrides[key])] for key, flag in _BUDGET_FLAGS.items()
+                                      if plan.overrides[key])]
+    if threads:
+        command += ["--threads", str(threads)]
+    with open(plan.run.path / TRAIN_LOG, "ab") as output:
+        # A session of its own: a Ctrl-C in the terminal reaches this process only, which passes it on as SIGTERM.
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def _ended(plan: _Seed, returncode: int, stopping: bool) -> _Outcome:
+    """How a training process ended: its budget reached, stopped early (by a signal), or failed (its error line)."""
+    if returncode == 0:
+        return _Outcome(stopped=not _reached_budget(plan.target, plan.run.load_latest()))
+    if returncode < 0 and stopping:  # our SIGTERM came before it could handle signals
+        return _Outcome(stopped=True)
+    if returncode < 0:
+        return _Outcome(error=f"training killed by {signal.Signals(-returncode).name}")
+    lines = (plan.run.path / TRAIN_LOG).read_text(errors="replace").splitlines()
+    errors = [line.split(": error: ", 1)[1] for line in lines if line.startswith("infogan train: error: ")]
+    return _Outcome(error=errors[-1] if errors else f"training exited with code {returncode} (see {TRAIN_LOG})")
+
+
 # ---- the table -----------------------------------------------------------------------
 def summary(results: list[SeedResult]) -> dict[str, dict[str, Any]]:
-    """Median and worst over seeds: the lowest accuracy, NMI and L_I, the highest FD-digits."""
+    """Median and worst over the seeds that trained: the lowest accuracy, NMI and L_I, the highest FD-digits."""
+    results = [r for r in results if not r.error]
 
     def stat(values: list[float | None], worst: Callable[[list[float]], float]) -> tuple[float | None, float | None]:
         vals = [v for v in values if v is not None]
@@ -161,7 +344,8 @@ def write_tables(sweep: Sweep, out: Path, config: Config, overrides: dict[str, A
 
 
 def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overrides: dict[str, Any]) -> str:
-    codes = list(results[0].mi) if results else []
+    trained = [r for r in results if not r.error]
+    codes = list(trained[0].mi) if trained else []
     header = ["seed", "steps", "train time", "accuracy", "NMI", *(f"L_I({c})" for c in codes), "FD-digits", "diagnosis"]
 
     def cells(seed: str, d: dict[str, Any], diagnosis: str) -> list[str]:
@@ -171,9 +355,10 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
 
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for r in results:
-        flat = {**dataclasses.asdict(r), **{f"mi/{c}": v for c, v in r.mi.items()}}
-        lines.append("| " + " | ".join(cells(str(r.seed), flat, r.diagnosis)) + " |")
-    if results:
+        flat = {} if r.error else {**dataclasses.asdict(r), **{f"mi/{c}": v for c, v in r.mi.items()}}
+        note = "failed: " + r.error.replace("|", "\\|") if r.error else r.diagnosis
+        lines.append("| " + " | ".join(cells(str(r.seed), flat, note)) + " |")
+    if trained:
         worst_seed = stats["worst"].get("seed")
         lines.append("| " + " | ".join(cells("**median**", stats["median"], "")) + " |")
         lines.append("| " + " | ".join(cells("**worst**", stats["worst"], f"seed {worst_seed} has the lowest accuracy"
