@@ -26,7 +26,7 @@ class Poison(Hook):
 
 @pytest.fixture(autouse=True)
 def bundled_is_tiny(monkeypatch, tiny_data):
-    monkeypatch.setattr("infogan.api.load_data", lambda config: tiny_data)
+    monkeypatch.setattr("infogan.api.load_data", lambda config, device: tiny_data)
 
 
 def test_divergence_stops_and_keeps_the_good_checkpoint(tiny_config, tmp_path):
