@@ -21,6 +21,16 @@ def pick(kw: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {k: kw[k] for k in names if k in kw}
 
 
+def generator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
+    """The generator's keyword arguments in a family of one fixed image size."""
+    return pick(kw, ("input_dim", "channels", "output"))
+
+
+def discriminator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
+    """The discriminator's keyword arguments in a family of one fixed image size."""
+    return pick(kw, ("q_dim", "channels"))
+
+
 def activation(output: Output) -> nn.Module:
     if output not in ("sigmoid", "tanh"):
         raise TypeError(f"output must be sigmoid or tanh, got {output!r}")

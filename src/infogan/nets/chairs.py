@@ -10,8 +10,6 @@ Stride-1 layers keep the 8x8 size (SAME padding), as the authors' TensorFlow cod
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 
 from . import blocks
@@ -20,12 +18,8 @@ IMAGE_SIZE = 64
 FEATURES = 256 * 8 * 8  # the last conv's output: 256 maps of 8x8
 
 
-def generator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return blocks.pick(kw, ("input_dim", "channels", "output"))
-
-
-def discriminator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return blocks.pick(kw, ("q_dim", "channels"))
+generator_kwargs = blocks.generator_kwargs
+discriminator_kwargs = blocks.discriminator_kwargs
 
 
 class Generator(blocks.Generator):

@@ -11,8 +11,6 @@ activation; here BN precedes it, as in every other family.)
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -22,12 +20,8 @@ IMAGE_SIZE = 64
 LEAK = 0.2  # InfoGAN-CR's lrelu
 
 
-def generator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return blocks.pick(kw, ("input_dim", "channels", "output"))
-
-
-def discriminator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return blocks.pick(kw, ("q_dim", "channels"))
+generator_kwargs = blocks.generator_kwargs
+discriminator_kwargs = blocks.discriminator_kwargs
 
 
 def _spectral(layers: list[nn.Module]) -> nn.Sequential:

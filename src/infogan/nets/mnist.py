@@ -10,8 +10,6 @@ same stack at 32x32, as the official code's template computes it from the image 
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 
 from . import blocks
@@ -19,12 +17,8 @@ from . import blocks
 IMAGE_SIZE = 28
 
 
-def generator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return blocks.pick(kw, ("input_dim", "channels", "output"))
-
-
-def discriminator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return blocks.pick(kw, ("q_dim", "channels"))
+generator_kwargs = blocks.generator_kwargs
+discriminator_kwargs = blocks.discriminator_kwargs
 
 
 def generator_layers(input_dim: int, channels: int, output: blocks.Output, image_size: int) -> list[nn.Module]:

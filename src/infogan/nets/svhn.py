@@ -12,8 +12,6 @@ the first upconv; the 128 and 64 upconvs have none, and are built so.
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 
 from . import blocks
@@ -22,12 +20,8 @@ IMAGE_SIZE = 32
 FEATURES = 256 * 4 * 4  # the body's output: 256 maps of 4x4
 
 
-def generator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return blocks.pick(kw, ("input_dim", "channels", "output"))
-
-
-def discriminator_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return blocks.pick(kw, ("q_dim", "channels"))
+generator_kwargs = blocks.generator_kwargs
+discriminator_kwargs = blocks.discriminator_kwargs
 
 
 class Generator(blocks.Generator):
