@@ -274,9 +274,29 @@ def test_explore_binds_to_loopback_unless_told(trained_run):
         srv.server_close()
 
 
+def test_close_ends_idle_keep_alive_connections_and_joins_their_threads(trained_run):
+    # Handler threads must be finished before the interpreter exits (a daemon thread freeing a tensor during exit
+    # aborted the process); a keep-alive client idling on its connection must not hold the close for 30 s.
+    srv = make_server(load_model(trained_run), port=0)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.server_address[1], timeout=30)
+    conn.request("GET", "/api/grid?seed=1")
+    assert conn.getresponse().read()
+    srv.shutdown()
+    closing = threading.Thread(target=srv.server_close)
+    closing.start()
+    closing.join(timeout=10)
+    try:
+        assert not closing.is_alive(), "server_close waited on the idle keep-alive connection"
+        assert not [t for t in threading.enumerate() if "process_request_thread" in t.name]
+    finally:
+        conn.close()
+
+
 def test_cli_explore_serves_until_ctrl_c(trained_run):
     proc = subprocess.Popen([sys.executable, "-m", "infogan", "explore", str(trained_run), "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    conn = None
     try:
         line = proc.stdout.readline()
         assert line.startswith(f"explorer for {trained_run} at http://127.0.0.1:"), line + proc.stderr.read()
@@ -284,8 +304,9 @@ def test_cli_explore_serves_until_ctrl_c(trained_run):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/api/model")
         assert json.loads(conn.getresponse().read())["codes"][0]["name"] == "cat0"
-        conn.close()
-    finally:
+    finally:  # Ctrl-C with the connection still open, as a browser tab keeps it
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=30)
+        if conn:
+            conn.close()
         assert code == 0, (code, proc.stdout.read(), proc.stderr.read())
