@@ -13,7 +13,7 @@ from infogan.cli import main
 from infogan.errors import ConfigError
 from infogan.metrics import evaluate as evaluate_model
 from infogan.runs import Checkpoint, RunDir
-from infogan.sweep import SeedResult, _reached_budget, _remaining, markdown, parse_overrides, run_sweep, summary
+from infogan.sweep import DISENTANGLEMENT, SeedResult, _reached_budget, _remaining, markdown, parse_overrides, run_sweep, summary
 
 FAST_EVAL = {"mi_samples": 200, "quality_samples": 200}
 
@@ -156,3 +156,20 @@ def test_failed_rows_stay_out_of_the_median():
     s = summary(rows)
     assert s["median"]["accuracy"] == 0.9 and s["worst"]["seed"] == 0 and s["median"]["steps"] == 100
     assert "| 1 |  |  |  |  |  |  | failed: a \\| b |" in markdown(rows, s, {})
+
+
+def test_data_with_factors_gets_disentanglement_columns_instead_of_the_digit_ones(tiny_config):
+    # What `infogan evaluate` writes for dSprites: no labels and no digit classifier, but the factor scores.
+    ckpt = _ckpt(tiny_config, 50, 60)
+    scores = {"factor_vae": 0.6, "mig": 0.2, "sap": 0.3, "dci_disentanglement": 0.25, "dci_completeness": 0.3,
+              "dci_informativeness": 0.7, "factor_vae_train": 0.61, "mutual_info": [[0.1]]}
+    rows = [SeedResult.from_evaluation(s, ckpt, {"mi": {"c1": 1.0}, "disentanglement": {**scores, "mig": mig}})
+            for s, mig in ((0, 0.2), (1, 0.1), (2, 0.4))]
+    assert rows[0].disentanglement == {k: v for k, v in scores.items() if k in DISENTANGLEMENT}
+    s = summary(rows)
+    assert s["median"]["mig"] == 0.2 and s["worst"]["mig"] == 0.1 and s["worst"]["factor_vae"] == 0.6
+    table = markdown(rows, s, {})
+    assert "| seed | steps | train time | L_I(c1) | FactorVAE | MIG | SAP | DCI-D | DCI-C | DCI-I | diagnosis |" in table
+    assert "| 2 | 50 | 60 s | 1.000 | 0.600 | 0.400 | 0.300 | 0.250 | 0.300 | 0.700 |  |" in table
+    rows_text = "\n".join(line for line in table.splitlines() if line.startswith("|"))
+    assert "accuracy" not in rows_text and "NMI" not in rows_text and "FD-digits" not in rows_text

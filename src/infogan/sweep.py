@@ -3,7 +3,8 @@
 Each seed trains in ``OUT/seed-S``: one after another in this process, or, given devices (``--devices``,
 ``--parallel``), several at a time, each in its own ``python -m infogan train`` process on one device, its output
 in ``OUT/seed-S/train.log``. The table (``OUT/sweep.md`` and ``OUT/sweep.json``) holds per seed the steps, training
-time, accuracy, NMI, L_I per code, FD-digits and the diagnosis, plus the median and the worst seed; a seed whose
+time, accuracy, NMI, L_I per code, FD-digits and the diagnosis (on data with known factors, such as dSprites, the
+disentanglement scores instead of the digit ones), plus the median and the worst seed; a seed whose
 training failed gets a row with its error, and the others carry on. Rerunning the same command continues: a seed
 whose training reached its budget and whose ``evaluation.json`` belongs to that final checkpoint is only read back;
 a seed cut short or failed resumes from its newest checkpoint (with what is left of a time budget). Ctrl-C or
@@ -39,6 +40,9 @@ from .train import step_budget
 
 SWEEP_MD, SWEEP_JSON = "sweep.md", "sweep.json"
 TRAIN_LOG = "train.log"  # a training subprocess's output, in its seed's run directory
+# The disentanglement scores a sweep tabulates (higher is better), with their column headers.
+DISENTANGLEMENT = {"factor_vae": "FactorVAE", "mig": "MIG", "sap": "SAP", "dci_disentanglement": "DCI-D",
+                   "dci_completeness": "DCI-C", "dci_informativeness": "DCI-I"}
 _BUDGET_FLAGS = {"train.steps": "--steps", "train.epochs": "--epochs", "train.minutes": "--minutes"}
 
 
@@ -53,11 +57,14 @@ class SeedResult:
     fd_digits: float | None
     diagnosis: str
     error: str = ""  # why the seed's training failed; the other fields are then empty
+    disentanglement: dict[str, float] = field(default_factory=dict)  # on data with factors: DISENTANGLEMENT's scores
 
     @classmethod
     def from_evaluation(cls, seed: int, ckpt: Checkpoint, ev: dict[str, Any]) -> SeedResult:
+        scores = ev.get("disentanglement", {})
         return cls(seed, ckpt.step, round(float(ckpt.meta["elapsed"]), 1), ev.get("accuracy"), ev.get("nmi"),
-                   ev.get("mi", {}), ev.get("fd_digits"), ev.get("diagnosis_line", ""))
+                   ev.get("mi", {}), ev.get("fd_digits"), ev.get("diagnosis_line", ""),
+                   disentanglement={key: scores[key] for key in DISENTANGLEMENT if key in scores})
 
     @classmethod
     def failed(cls, seed: int, error: str) -> SeedResult:
@@ -325,6 +332,9 @@ def summary(results: list[SeedResult]) -> dict[str, dict[str, Any]]:
     }
     for code in results[0].mi if results else []:
         columns[f"mi/{code}"] = ([r.mi.get(code) for r in results], min)
+    for key in DISENTANGLEMENT:
+        if any(key in r.disentanglement for r in results):
+            columns[key] = ([r.disentanglement.get(key) for r in results], min)
     median, worst = {}, {}
     for key, (values, pick) in columns.items():
         median[key], w = stat(values, pick or min)
@@ -346,18 +356,23 @@ def write_tables(sweep: Sweep, out: Path, config: Config, overrides: dict[str, A
 def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overrides: dict[str, Any]) -> str:
     trained = [r for r in results if not r.error]
     codes = list(trained[0].mi) if trained else []
-    header = ["seed", "steps", "train time", "accuracy", "NMI", *(f"L_I({c})" for c in codes), "FD-digits", "diagnosis"]
+    rows = [({} if r.error else {**dataclasses.asdict(r), **{f"mi/{c}": v for c, v in r.mi.items()},
+                                 **r.disentanglement}) for r in results]
+    columns = [("steps", "steps", "{:,.0f}"), ("train time", "seconds", "{:.0f} s"),
+               ("accuracy", "accuracy", "{:.2%}"), ("NMI", "nmi", "{:.3f}"),
+               *((f"L_I({c})", f"mi/{c}", "{:.3f}") for c in codes), ("FD-digits", "fd_digits", "{:.2f}"),
+               *((header, key, "{:.3f}") for key, header in DISENTANGLEMENT.items())]
+    # Only the columns this data has: digits have no factors, dSprites has no labels or digit classifier.
+    columns = [c for c in columns if any(row.get(c[1]) is not None for row in rows)] or columns[:2]
 
     def cells(seed: str, d: dict[str, Any], diagnosis: str) -> list[str]:
-        return [seed, _fmt(d.get("steps"), "{:,.0f}"), _fmt(d.get("seconds"), "{:.0f} s"),
-                _fmt(d.get("accuracy"), "{:.2%}"), _fmt(d.get("nmi"), "{:.3f}"),
-                *(_fmt(d.get(f"mi/{c}"), "{:.3f}") for c in codes), _fmt(d.get("fd_digits"), "{:.2f}"), diagnosis]
+        return [seed, *(_fmt(d.get(key), spec) for _, key, spec in columns), diagnosis]
 
+    header = ["seed", *(c[0] for c in columns), "diagnosis"]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for r in results:
-        flat = {} if r.error else {**dataclasses.asdict(r), **{f"mi/{c}": v for c, v in r.mi.items()}}
+    for r, row in zip(results, rows):
         note = "failed: " + r.error.replace("|", "\\|") if r.error else r.diagnosis
-        lines.append("| " + " | ".join(cells(str(r.seed), flat, note)) + " |")
+        lines.append("| " + " | ".join(cells(str(r.seed), row, note)) + " |")
     if trained:
         worst_seed = stats["worst"].get("seed")
         lines.append("| " + " | ".join(cells("**median**", stats["median"], "")) + " |")
@@ -365,8 +380,8 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
                                                if worst_seed is not None else "")) + " |")
     settings = ", ".join(f"`{k}={v}`" for k, v in overrides.items()) or "none"
     return (f"# Sweep over {len(results)} seed(s)\n\nOverrides: {settings}. Accuracy and NMI: the categorical code as a "
-            "label-free classifier (Hungarian-matched); worst = lowest accuracy, NMI and L_I, highest FD-digits.\n\n"
-            + "\n".join(lines) + "\n")
+            "label-free classifier (Hungarian-matched); disentanglement scores: Q as an encoder of the data's factors; "
+            "worst = the lowest of each score, the highest FD-digits.\n\n" + "\n".join(lines) + "\n")
 
 
 def _fmt(value: Any, spec: str) -> str:
