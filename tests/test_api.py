@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from infogan.api import DivergenceWarning, train
-from infogan.errors import DivergenceError
+from infogan.errors import ConfigError, DivergenceError
 from infogan.runs import RunDir, load_checkpoint
 from infogan.train import Hook
 
@@ -37,12 +37,12 @@ def test_divergence_stops_and_keeps_the_good_checkpoint(tiny_config, tmp_path):
 
 def test_rollback_restores_the_checkpoint_and_halves_the_learning_rates(tiny_config, tmp_path):
     tiny_config.train.on_divergence = "rollback"
-    with pytest.warns(DivergenceWarning, match="diverged at step 4.*rolled back to step 2 with lr_d 0.0001, lr_g 0.0005"):
+    with pytest.warns(DivergenceWarning, match="diverged at step 4.*rolled back to step 2 with lr_d 0.0002, lr_g 0.0005"):
         result = train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(3)])
     assert result.step == 8 and result.rollbacks == 1
     final = load_checkpoint(RunDir(tmp_path).checkpoints()[-1])
     assert final.step == 8
-    assert [g["lr"] for g in final.optim_groups["d"]] == [1e-4] and [g["lr"] for g in final.optim_groups["g"]] == [5e-4]
+    assert [g["lr"] for g in final.optim_groups["d"]] == [2e-4] and [g["lr"] for g in final.optim_groups["g"]] == [5e-4]
     assert all(torch.isfinite(v).all() for v in final.tensors.values() if v.is_floating_point())
     steps = [json.loads(line)["step"] for line in RunDir(tmp_path).metrics_path.read_text().splitlines()]
     assert steps == list(range(1, 9))  # the diverged tail was dropped and logged again
@@ -55,8 +55,8 @@ def test_rollback_gives_up_after_max_rollbacks(tiny_config, tmp_path):
     with pytest.warns(DivergenceWarning) as caught, pytest.raises(DivergenceError, match="diverged at step 6"):
         train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(3, 4, 5)])
     assert [str(w.message).split("; ")[1] for w in caught] == [
-        "rolled back to step 2 with lr_d 0.0001, lr_g 0.0005",
-        "rolled back to step 4 with lr_d 5e-05, lr_g 0.00025",
+        "rolled back to step 2 with lr_d 0.0002, lr_g 0.0005",
+        "rolled back to step 4 with lr_d 0.0001, lr_g 0.00025",
     ]
     assert RunDir(tmp_path).checkpoints()[-1].name == "step-0000004.safetensors"
 
@@ -65,3 +65,27 @@ def test_rollback_needs_a_checkpoint(tiny_config, tmp_path):
     tiny_config.train.on_divergence = "rollback"
     with pytest.raises(DivergenceError, match="diverged at step 2"):
         train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(1)])
+
+
+def test_tensorboard_mirrors_the_metrics_and_sample_grids(tiny_config, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tiny_config.train.log_every, tiny_config.train.tensorboard = 2, True
+    train(tiny_config, tmp_path, overrides={"train.steps": 5}, progress=False)
+    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"scalars": 0, "images": 0}).Reload()
+    logged = [json.loads(line) for line in RunDir(tmp_path).metrics_path.read_text().splitlines()]
+    assert [r["step"] for r in logged] == [2, 4, 5]  # the end logs the last step too
+    for key in ("loss_d", "loss_g", "mi/cat0", "H/cat0", "img_per_s"):
+        scalars = events.Scalars(key)
+        assert [s.step for s in scalars] == [2, 4, 5], key
+        assert [s.value for s in scalars] == pytest.approx([r[key] for r in logged], rel=1e-6), key
+    assert [i.step for i in events.Images("samples")] == [2, 4]  # every sample_every (2) steps
+    assert events.Images("samples")[0].width == 10 * (28 + 2) + 2
+
+
+def test_tensorboard_without_its_package_is_a_one_line_error(tiny_config, tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "torch.utils.tensorboard", None)  # import fails
+    tiny_config.train.tensorboard = True
+    with pytest.raises(ConfigError, match=r"--tensorboard needs the tensorboard package: pip install 'infogan\[tensorboard\]'"):
+        train(tiny_config, tmp_path, overrides={"train.steps": 2}, progress=False)
+    assert not RunDir(tmp_path).checkpoints()

@@ -24,7 +24,7 @@ from .encode import estimate, read_image
 from .errors import ConfigError, DataError, DivergenceError
 from .explore.server import ExploreServer, make_server
 from .files import atomic_write_bytes
-from .hooks import Checkpoints, Figures, MetricsLog, Progress, Report, Samples
+from .hooks import Checkpoints, Figures, MetricsLog, Progress, Report, Samples, TensorBoard
 from .metrics import evaluate as evaluate_model
 from .rank_hooks import MeanOverRanks, WeightCheck
 from .report import write_report
@@ -35,7 +35,7 @@ from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 # Keys a resumed run may change: how long and where it runs, never what it computes.
 RESUMABLE = {
     "train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic",
-    "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor", "train.precision",
+    "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor", "train.precision", "train.tensorboard",
     "data.stream", "data.max_memory_mb", "data.workers",  # in memory or streamed, the batches are the same
 }
 
@@ -146,6 +146,8 @@ def train(
             Figures(run, config.train.sample_every),
             Report(run),
         ]
+        if config.train.tensorboard:
+            every.append(TensorBoard(run, log, config.train.sample_every))
     else:
         every.append(WeightCheck(config.train.checkpoint_every))  # where rank 0 checks them, before checkpoints
     every += hooks

@@ -38,6 +38,7 @@ def _train(args: argparse.Namespace) -> int:
             "train.precision": args.precision,
             "train.on_divergence": args.on_divergence,
             "train.sync_batchnorm": True if args.sync_batchnorm else None,
+            "train.tensorboard": True if args.tensorboard else None,
             "loss.lambda_cat": args.lambda_cat,
             "loss.lambda_cont": args.lambda_cont,
             "optim.batch_size": args.batch_size,
@@ -242,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--on-divergence", choices=("stop", "rollback"),
                    help="on NaN/Inf: stop (default), or roll back to the newest checkpoint with the learning rates halved "
                         "(train.rollback_lr_factor), at most train.max_rollbacks times")
+    t.add_argument("--tensorboard", action="store_true",
+                   help="also log the metrics and sample grids as TensorBoard events in RUN_DIR/tensorboard "
+                        "(pip install 'infogan[tensorboard]')")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_train)

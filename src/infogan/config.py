@@ -102,6 +102,7 @@ class TrainConfig:
     # Under torchrun, BatchNorm normalises over the global batch instead of each rank's slice (CUDA only).
     sync_batchnorm: bool = False
     log_every: int = 50
+    tensorboard: bool = False  # also write RUN_DIR/tensorboard event files (pip install "infogan[tensorboard]")
     sample_every: int = 500
     checkpoint_every: int = 500
     keep_checkpoints: int = 3

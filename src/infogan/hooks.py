@@ -11,9 +11,11 @@ import math
 import sys
 import time
 
+import numpy as np
+import torch
 from tqdm import tqdm
 
-from .errors import DivergenceError
+from .errors import ConfigError, DivergenceError
 from .report import write_report
 from .runs import RunDir
 from .train import Hook, StepOutput, Trainer
@@ -127,6 +129,43 @@ class Progress(Hook):
     def end(self, trainer: Trainer, completed: bool) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class TensorBoard(Hook):
+    """Mirrors each ``metrics.jsonl`` record into TensorBoard event files in ``RUN_DIR/tensorboard`` (losses, L_I
+    and H(c) per code, images/s), and the fixed sample grid at the ticks that are multiples of ``sample_every``.
+    Runs after :class:`MetricsLog` at its ticks; a resumed run appends to the same folder."""
+
+    def __init__(self, run: RunDir, log: MetricsLog, sample_every: int, n: int = 100, seed: int = 1234):
+        self.run, self.log, self.every = run, log, log.every
+        self.sample_every, self.n, self.seed = sample_every, n, seed
+        self.writer = None
+
+    def start(self, trainer: Trainer) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise ConfigError("--tensorboard needs the tensorboard package: pip install 'infogan[tensorboard]'") from None
+        self.writer = SummaryWriter(str(self.run.path / "tensorboard"))
+
+    def after_step(self, trainer: Trainer, out: StepOutput) -> None:
+        rec = self.log.last
+        if rec is None or rec["step"] != trainer.step:
+            return
+        for key, value in rec.items():
+            if key not in ("step", "epoch", "time"):
+                self.writer.add_scalar(key, value, trainer.step)
+        if trainer.step % self.sample_every == 0:
+            images = trainer.model.generate(sample_latent(trainer.model, self.n, self.seed))
+            picture = torch.from_numpy(np.array(grid(images, 10)))
+            self.writer.add_image("samples", picture, trainer.step, dataformats="HW" if picture.ndim == 2 else "HWC")
+
+    def end(self, trainer: Trainer, completed: bool) -> None:
+        if self.writer is None:
+            return
+        if completed and trainer.step % self.every:  # MetricsLog's end has just logged the final step
+            self.after_step(trainer, trainer.last_output)
+        self.writer.close()
 
 
 class Samples(Hook):
