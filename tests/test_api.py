@@ -37,12 +37,12 @@ def test_divergence_stops_and_keeps_the_good_checkpoint(tiny_config, tmp_path):
 
 def test_rollback_restores_the_checkpoint_and_halves_the_learning_rates(tiny_config, tmp_path):
     tiny_config.train.on_divergence = "rollback"
-    with pytest.warns(DivergenceWarning, match="diverged at step 4.*rolled back to step 2 with lr_d 0.0002, lr_g 0.0005"):
+    with pytest.warns(DivergenceWarning, match="diverged at step 4.*rolled back to step 2 with lr_d 0.0001, lr_g 0.0005"):
         result = train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(3)])
     assert result.step == 8 and result.rollbacks == 1
     final = load_checkpoint(RunDir(tmp_path).checkpoints()[-1])
     assert final.step == 8
-    assert [g["lr"] for g in final.optim_groups["d"]] == [2e-4] and [g["lr"] for g in final.optim_groups["g"]] == [5e-4]
+    assert [g["lr"] for g in final.optim_groups["d"]] == [1e-4] and [g["lr"] for g in final.optim_groups["g"]] == [5e-4]
     assert all(torch.isfinite(v).all() for v in final.tensors.values() if v.is_floating_point())
     steps = [json.loads(line)["step"] for line in RunDir(tmp_path).metrics_path.read_text().splitlines()]
     assert steps == list(range(1, 9))  # the diverged tail was dropped and logged again
@@ -55,8 +55,8 @@ def test_rollback_gives_up_after_max_rollbacks(tiny_config, tmp_path):
     with pytest.warns(DivergenceWarning) as caught, pytest.raises(DivergenceError, match="diverged at step 6"):
         train(tiny_config, tmp_path, overrides={"train.steps": 8}, progress=False, hooks=[Poison(3, 4, 5)])
     assert [str(w.message).split("; ")[1] for w in caught] == [
-        "rolled back to step 2 with lr_d 0.0002, lr_g 0.0005",
-        "rolled back to step 4 with lr_d 0.0001, lr_g 0.00025",
+        "rolled back to step 2 with lr_d 0.0001, lr_g 0.0005",
+        "rolled back to step 4 with lr_d 5e-05, lr_g 0.00025",
     ]
     assert RunDir(tmp_path).checkpoints()[-1].name == "step-0000004.safetensors"
 
