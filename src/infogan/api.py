@@ -140,14 +140,15 @@ def train(
     if world.is_main:
         if progress:
             every.append(Progress(log, steps, seconds))
+        samples = Samples(run, config.train.sample_every)
         every += [
-            Samples(run, config.train.sample_every),
+            samples,
             Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
             Figures(run, config.train.sample_every),
             Report(run),
         ]
         if config.train.tensorboard:
-            every.append(TensorBoard(run, log, config.train.sample_every))
+            every.append(TensorBoard(run, log, samples))
     else:
         every.append(WeightCheck(config.train.checkpoint_every))  # where rank 0 checks them, before checkpoints
     every += hooks

@@ -12,7 +12,7 @@ import sys
 import time
 
 import numpy as np
-import torch
+from PIL import Image
 from tqdm import tqdm
 
 from .errors import ConfigError, DivergenceError
@@ -133,12 +133,11 @@ class Progress(Hook):
 
 class TensorBoard(Hook):
     """Mirrors each ``metrics.jsonl`` record into TensorBoard event files in ``RUN_DIR/tensorboard`` (losses, L_I
-    and H(c) per code, images/s), and the fixed sample grid at the ticks that are multiples of ``sample_every``.
-    Runs after :class:`MetricsLog` at its ticks; a resumed run appends to the same folder."""
+    and H(c) per code, images/s), and each grid :class:`Samples` drew at that tick. Runs after both at its ticks;
+    a resumed run appends to the same folder."""
 
-    def __init__(self, run: RunDir, log: MetricsLog, sample_every: int, n: int = 100, seed: int = 1234):
-        self.run, self.log, self.every = run, log, log.every
-        self.sample_every, self.n, self.seed = sample_every, n, seed
+    def __init__(self, run: RunDir, log: MetricsLog, samples: Samples):
+        self.run, self.log, self.samples, self.every = run, log, samples, log.every
         self.writer = None
 
     def start(self, trainer: Trainer) -> None:
@@ -155,9 +154,8 @@ class TensorBoard(Hook):
         for key, value in rec.items():
             if key not in ("step", "epoch", "time"):
                 self.writer.add_scalar(key, value, trainer.step)
-        if trainer.step % self.sample_every == 0:
-            images = trainer.model.generate(sample_latent(trainer.model, self.n, self.seed))
-            picture = torch.from_numpy(np.array(grid(images, 10)))
+        if self.samples.last is not None and self.samples.last[0] == trainer.step:
+            picture = np.array(self.samples.last[1])
             self.writer.add_image("samples", picture, trainer.step, dataformats="HW" if picture.ndim == 2 else "HWC")
 
     def end(self, trainer: Trainer, completed: bool) -> None:
@@ -173,10 +171,12 @@ class Samples(Hook):
 
     def __init__(self, run: RunDir, every: int, n: int = 100, seed: int = 1234):
         self.run, self.every, self.n, self.seed = run, every, n, seed
+        self.last: tuple[int, Image.Image] | None = None  # (step, grid) of the newest, for TensorBoard
 
     def after_step(self, trainer: Trainer, out: StepOutput) -> None:
         images = trainer.model.generate(sample_latent(trainer.model, self.n, self.seed))
-        save_png(grid(images, 10), self.run.path / "samples" / f"step-{trainer.step:07d}.png")
+        self.last = (trainer.step, grid(images, 10))
+        save_png(self.last[1], self.run.path / "samples" / f"step-{trainer.step:07d}.png")
 
 
 class Checkpoints(Hook):
