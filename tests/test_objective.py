@@ -72,3 +72,42 @@ def test_plain_gan_gives_g_no_mi_gradient_but_still_fits_q(tiny_config):
     heads = _grads(model.discriminator)
     assert all(heads[n] is not None for n in heads if n.startswith("q_head"))
     assert obj.q_weights == {"cat0": 1.0, "c1": 1.0, "c2": 1.0}
+
+
+def test_consistency_is_zero_gradient_when_q_agrees_and_pulls_moved_posterior_to_the_original(tiny_config):
+    model = InfoGAN.build(tiny_config)
+    obj = InfoGANObjective(model.spec, 1.0, 1.0, consistency=1.0)
+    q_real = torch.zeros(3, model.spec.q_dim)
+    q_real[:, :10] = torch.tensor([5.0] + [0.0] * 9)  # confident: class 0
+    q_moved = q_real.clone().requires_grad_(True)
+    loss = obj.consistency(q_real, q_moved)
+    p = q_real[0, :10].softmax(0)
+    assert loss.item() == pytest.approx(float(-(p * p.log()).sum()), rel=1e-5)  # CE(p, p) = H(p)
+    loss.backward()
+    assert q_moved.grad.abs().max() < 1e-6  # already the minimum
+    q_moved = torch.zeros(3, model.spec.q_dim, requires_grad=True)  # uniform: pulled towards class 0
+    obj.consistency(q_real, q_moved).backward()
+    assert (q_moved.grad[:, 0] < 0).all() and (q_moved.grad[:, 1:10] > 0).all()
+    assert (q_moved.grad[:, 10:] == 0).all()  # continuous codes are left out
+
+
+def test_consistency_adds_to_the_d_loss_with_its_weight_and_is_reported(tiny_config):
+    model, _, latent, fake = _setup(tiny_config)
+    x = torch.rand(8, 1, 28, 28)
+    d_real, q_real = model.discriminator(x)
+    d_fake, q_fake = model.discriminator(fake.detach())
+    q_moved = model.discriminator(x.flip(3))[1]
+    plain = InfoGANObjective(model.spec, 1.0, 0.1).discriminator_loss(d_real, d_fake, q_fake, latent.codes)
+    weighted = InfoGANObjective(model.spec, 1.0, 0.1, consistency=2.0)
+    terms = weighted.discriminator_loss(d_real, d_fake, q_fake, latent.codes, q_real, q_moved)
+    assert plain.consistency is None
+    assert terms.consistency.item() > 0
+    assert terms.loss.item() == pytest.approx(plain.loss.item() + 2.0 * terms.consistency.item(), rel=1e-5)
+
+
+def test_consistency_is_off_without_a_categorical_code(tiny_config):
+    from infogan.config import CodeConfig
+
+    tiny_config.latent.codes = [CodeConfig("c0", "continuous")]
+    model = InfoGAN.build(tiny_config)
+    assert InfoGANObjective(model.spec, 1.0, 1.0, consistency=1.0).consistency_weight == 0.0

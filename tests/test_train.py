@@ -169,3 +169,27 @@ def test_bf16_gradients_match_fp32(tiny_config, tiny_data):
         loss.backward()
         grads[precision] = torch.cat([p.grad.flatten() for p in G.parameters()])
     assert torch.nn.functional.cosine_similarity(grads["fp32"], grads["bf16"], dim=0) > 0.97  # measured 0.986: bf16 keeps ~3 digits
+
+
+def test_consistency_term_moves_its_share_of_the_real_batch_and_is_off_at_weight_zero(tiny_config, tiny_data):
+    tiny_config.loss.consistency, tiny_config.loss.consistency_batch = 1.0, 4
+    t = Trainer(tiny_config, tiny_data)
+    moved_sizes = []
+    hook = t.model.discriminator.register_forward_hook(lambda m, inp, out: moved_sizes.append(inp[0].shape[0]))
+    out = t.train_step()
+    hook.remove()
+    assert moved_sizes == [16, 16, 4, 16]  # real, fake, 4 moved real images (D step), fake (G step)
+    assert out.d.consistency is not None and 0 < out.d.consistency.item() < 2 * math.log(10)
+    tiny_config.loss.consistency = 0.0
+    assert Trainer(tiny_config, tiny_data).train_step().d.consistency is None
+
+
+def test_auto_precision_is_bf16_only_where_the_hardware_computes_it(monkeypatch):
+    from infogan import train
+
+    cpu = torch.device("cpu")
+    assert train.resolve_precision("fp32", cpu) == "fp32" and train.resolve_precision("bf16", cpu) == "bf16"
+    monkeypatch.setattr(train, "_cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+    assert train.resolve_precision("auto", cpu) == "bf16"
+    monkeypatch.setattr(train, "_cpu_flags", lambda: {"avx2", "avx512f"})  # bf16 would be emulated: slower
+    assert train.resolve_precision("auto", cpu) == "fp32"

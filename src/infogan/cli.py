@@ -41,6 +41,7 @@ def _train(args: argparse.Namespace) -> int:
             "train.tensorboard": True if args.tensorboard else None,
             "loss.lambda_cat": args.lambda_cat,
             "loss.lambda_cont": args.lambda_cont,
+            "loss.consistency": args.consistency,
             "optim.batch_size": args.batch_size,
             "optim.lr_d": args.lr_d,
             "optim.lr_g": args.lr_g,
@@ -220,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--lambda-cat", type=_non_negative, help="MI weight of categorical codes (0: plain GAN)")
     t.add_argument("--lambda-cont", type=_non_negative, help="MI weight of continuous codes")
+    t.add_argument("--consistency", type=_non_negative,
+                   help="weight of Q's consistency on moved real images (categorical codes; 0: the paper's objective)")
     t.add_argument("--batch-size", type=_positive(int))
     t.add_argument("--lr-d", type=_positive(float), help="learning rate of D and Q")
     t.add_argument("--lr-g", type=_positive(float), help="learning rate of G")
@@ -236,8 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=_positive(int),
                    help="processes decoding batches of data on disk (default: up to 4 per rank)")
     t.add_argument("--deterministic", action="store_true", help="deterministic kernels only: bit-exact reruns")
-    t.add_argument("--precision", choices=("fp32", "bf16"),
-                   help="bf16: forward passes under bfloat16 autocast (fp32 weights and losses)")
+    t.add_argument("--precision", choices=("auto", "fp32", "bf16"),
+                   help="bf16: forward passes under bfloat16 autocast (fp32 weights and losses); auto (default): "
+                        "bf16 where the hardware has it (CUDA, or a CPU with AVX512_BF16 or AMX), else fp32")
     t.add_argument("--sync-batchnorm", action="store_true",
                    help="under torchrun on GPUs: BatchNorm statistics over the global batch, not each rank's slice")
     t.add_argument("--on-divergence", choices=("stop", "rollback"),

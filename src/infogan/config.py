@@ -62,6 +62,10 @@ class LossConfig:
 
     lambda_cat: float = 1.0
     lambda_cont: float = 1.0  # with std = 1 fixed, lambda * log Q is a squared error at the GAN loss's scale
+    # Weight of Q's consistency on moved real images (categorical codes only; see infogan.objective).
+    # 0 is the paper's objective.
+    consistency: float = 0.0
+    consistency_batch: int = 0  # real images per step that the term moves (the first ones of the batch); 0: all
 
 
 @dataclass
@@ -97,8 +101,9 @@ class TrainConfig:
     threads: int = 0  # 0: let torch choose
     deterministic: bool = False  # deterministic kernels only (bit-exact reruns and resumes, also on CUDA)
     # "bf16": matmuls and convolutions under bfloat16 autocast; weights, optimizer state,
-    # BatchNorm statistics and losses stay fp32.
-    precision: Literal["fp32", "bf16"] = "fp32"
+    # BatchNorm statistics and losses stay fp32. "auto": bf16 where the hardware computes it natively
+    # (CUDA with bf16, or a CPU with AVX512_BF16 or AMX), else fp32.
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     # Under torchrun, BatchNorm normalises over the global batch instead of each rank's slice (CUDA only).
     sync_batchnorm: bool = False
     log_every: int = 50
@@ -125,12 +130,15 @@ class Config:
     def validate(self) -> "Config":
         """Check ranges that the types alone do not; raise ConfigError naming the key."""
         self.latent.spec()  # checks codes, dims and names
-        for key, value in (("loss.lambda_cat", self.loss.lambda_cat), ("loss.lambda_cont", self.loss.lambda_cont)):
+        for key, value in (("loss.lambda_cat", self.loss.lambda_cat), ("loss.lambda_cont", self.loss.lambda_cont),
+                           ("loss.consistency", self.loss.consistency)):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
         for key in ("channels", "image_size", "width"):
             if getattr(self.model, key) < 0:
                 raise ConfigError(f"model.{key} must be >= 0, got {getattr(self.model, key)}")
+        if self.loss.consistency_batch < 0:
+            raise ConfigError(f"loss.consistency_batch must be >= 0, got {self.loss.consistency_batch}")
         for key in ("lr_d", "lr_g", "batch_size"):
             if getattr(self.optim, key) <= 0:
                 raise ConfigError(f"optim.{key} must be > 0, got {getattr(self.optim, key)}")
@@ -248,9 +256,12 @@ def _codes(
 
 def mnist() -> Config:
     """Paper Table 1: 62 noise + Cat(10) + 2 x Unif(-1, 1); lr D 2e-4, G 1e-3, Adam beta1 0.5;
-    continuous codes with Q's std fixed at 1 and lambda 1, as in the official code."""
+    continuous codes with Q's std fixed at 1 and lambda 1, as in the official code. Not in the paper:
+    the consistency term (weight 1), which stops similar digits from sharing code values; 0 restores
+    the paper's objective."""
     return Config(
         latent=LatentConfig(noise_dim=62, codes=_codes(1, 10, 2, std="fixed")),
+        loss=LossConfig(consistency=1.0),
         train=TrainConfig(minutes=9.0),
     )
 

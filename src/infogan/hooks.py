@@ -47,6 +47,8 @@ class MetricsLog(Hook):
             "gan_d": out.d.gan.item(),
             "gan_g": out.g.gan.item(),
         }
+        if out.d.consistency is not None:
+            rec["consistency"] = out.d.consistency.item()
         for name, value in out.d.mi.items():
             rec[f"mi/{name}"] = value.item()
             rec[f"H/{name}"] = trainer.model.spec.code(name).entropy
@@ -100,7 +102,7 @@ class Progress(Hook):
             total=round(self.seconds) if by_time else self.steps,
             initial=0 if by_time else trainer.step,
             unit="s" if by_time else "step",
-            desc="train",
+            desc=f"train ({trainer.precision})",  # "auto" precision shows what it became here
             file=sys.stderr,
             dynamic_ncols=True,
             bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} [{elapsed}<{remaining}{postfix}]" if by_time else None,
@@ -124,7 +126,7 @@ class Progress(Hook):
         elif time.monotonic() - self._printed >= self.every_s:
             self._shown, self._printed = rec, time.monotonic()
             total = f"/{self.steps}" if self.steps else f" ({trainer.elapsed - self._origin:.0f}/{self.seconds:.0f} s)"
-            print(f"train {trainer.step}{total} {status}", file=sys.stderr, flush=True)
+            print(f"train ({trainer.precision}) {trainer.step}{total} {status}", file=sys.stderr, flush=True)
 
     def end(self, trainer: Trainer, completed: bool) -> None:
         if self.bar is not None:

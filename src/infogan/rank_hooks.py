@@ -21,7 +21,8 @@ class MeanOverRanks(Hook):
 
     def after_step(self, trainer: Trainer, out: StepOutput) -> None:
         terms = (out.d, out.g)
-        trainer.world.mean_([t for x in terms for t in (x.loss, x.gan, *x.mi.values())])
+        trainer.world.mean_([t for x in terms for t in (x.loss, x.gan, *x.mi.values())]
+                            + ([out.d.consistency] if out.d.consistency is not None else []))
 
     def end(self, trainer: Trainer, completed: bool) -> None:
         # The log's own test for logging the final step; it holds the same on every rank.

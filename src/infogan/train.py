@@ -30,6 +30,7 @@ from .data import ImageData, ImageFiles
 from .data.stream import BatchReader, default_workers
 from .distributed import ONE_PROCESS, World
 from .errors import CheckpointError, ConfigError, DataError
+from .augment import random_affine
 from .model import InfoGAN
 from .objective import InfoGANObjective, Terms
 from .runs import Checkpoint, load_weights, save_checkpoint
@@ -165,10 +166,12 @@ class Trainer:
         adam = {"betas": (o.beta1, o.beta2), "fused": self.device.type in ("cpu", "cuda")}  # one kernel per step
         self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, **adam)
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, **adam)
-        self.objective = InfoGANObjective(self.model.spec, config.loss.lambda_cat, config.loss.lambda_cont)
+        self.objective = InfoGANObjective(self.model.spec, config.loss.lambda_cat, config.loss.lambda_cont,
+                                          config.loss.consistency)
         # Forward passes under bf16 autocast when asked; backward follows the forward's dtypes.
+        self.precision = resolve_precision(config.train.precision, self.device)
         self.autocast = functools.partial(
-            torch.autocast, self.device.type, dtype=torch.bfloat16, enabled=config.train.precision == "bf16"
+            torch.autocast, self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
         )
         # One generator drives latents and data order, so a run is a function of its seed. Under torchrun it
         # drives only the data order, the same on every rank, and each rank draws its latents from its own.
@@ -193,9 +196,13 @@ class Trainer:
         with self.autocast():
             fake = G(spec.generator_input(latent))
 
-            d_real, _ = D(x)
+            d_real, q_real = D(x)
             d_fake, q_fake = D(fake.detach(), q_from_detached_body=self.objective.plain_gan)
-            d_terms = self.objective.discriminator_loss(d_real, d_fake, q_fake, latent.codes)
+            q_moved = None
+            if self.objective.consistency_weight:
+                n = self.config.loss.consistency_batch or len(x)
+                q_real, q_moved = q_real[:n], D(random_affine(x[:n], self.rng))[1]
+            d_terms = self.objective.discriminator_loss(d_real, d_fake, q_fake, latent.codes, q_real, q_moved)
         self.opt_d.zero_grad(set_to_none=True)
         d_terms.loss.backward()
         self.opt_d.step()
@@ -304,6 +311,27 @@ class Trainer:
                   for k, p in m.named_parameters()]
         ok = torch.stack([torch.isfinite(p).all() for _, p in params]).tolist()
         return next((name for (name, _), good in zip(params, ok) if not good), None)
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """"auto" becomes bf16 where the hardware computes it natively, fp32 elsewhere (where bf16 would be
+    emulated and slower)."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp32"
+    if device.type == "cpu":
+        return "bf16" if _cpu_flags() & {"avx512_bf16", "amx_bf16"} else "fp32"
+    return "fp32"
+
+
+@functools.cache
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return {flag for line in f if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+    except OSError:  # not Linux: no way to tell here, so stay exact
+        return set()
 
 
 def step_budget(config: Config, n_images: int) -> int | None:
