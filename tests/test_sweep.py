@@ -69,11 +69,15 @@ def test_budget_reached_by_steps_epochs_or_time(tiny_config):
 
 
 def test_summary_median_and_worst():
-    rows = [SeedResult(s, 100, 10.0, acc, nmi, {"cat0": mi}, fd, "")
-            for s, acc, nmi, mi, fd in ((0, 0.9, 0.8, 2.2, 5.0), (1, 0.7, 0.6, 2.0, 9.0), (2, 0.8, 0.9, 2.3, 1.0))]
+    rows = [SeedResult(s, 100, 10.0, acc, nmi, {"cat0": mi}, fd, "", stability=st)
+            for s, acc, nmi, mi, fd, st in ((0, 0.9, 0.8, 2.2, 5.0, 0.97), (1, 0.7, 0.6, 2.0, 9.0, 0.88),
+                                            (2, 0.8, 0.9, 2.3, 1.0, 0.95))]
     s = summary(rows)
-    assert s["median"] == {"steps": 100, "seconds": 10.0, "accuracy": 0.8, "nmi": 0.8, "fd_digits": 5.0, "mi/cat0": 2.2}
-    assert s["worst"] == {"accuracy": 0.7, "nmi": 0.6, "fd_digits": 9.0, "mi/cat0": 2.0, "seed": 1}
+    assert s["median"] == {"steps": 100, "seconds": 10.0, "accuracy": 0.8, "nmi": 0.8, "fd_digits": 5.0,
+                           "stability": 0.95, "mi/cat0": 2.2}
+    assert s["worst"] == {"accuracy": 0.7, "nmi": 0.6, "fd_digits": 9.0, "stability": 0.88, "mi/cat0": 2.0, "seed": 1}
+    no_codes = summary([SeedResult(0, 100, 10.0, None, None, {}, None, "")])  # no categorical code: no column
+    assert "stability" not in no_codes["median"]
 
 
 def test_parse_overrides(tiny_config):

@@ -99,6 +99,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"step {r['step']}, data {r['data']} ({r['n_images']} images)")
     if "accuracy" in r:
         print(f"  {r['code']}: accuracy {r['accuracy'] * 100:.2f}%  NMI {r['nmi']:.3f}  (Hungarian-matched, no labels used in training)")
+    for name, st in r.get("stability", {}).items():
+        print(f"  {name}: stability {st['kept'] * 100:.1f}% of images keep their value under small moves, "
+              f"H({name}|x) {st['entropy']:.3f} nats (label-free)")
     for name, mi in r["mi"].items():
         print(f"  L_I({name}) = {mi:.3f} nats   H({name}) = {r['entropy'][name]:.3f}")
     if "fd_digits" in r:

@@ -90,6 +90,9 @@ def _evaluation(r: dict[str, Any] | None, run: RunDir) -> str:
     summary = []
     if "accuracy" in r:
         summary += [[f"accuracy of {r['code']} (Hungarian-matched)", f"{r['accuracy'] * 100:.2f}%"], ["NMI", f"{r['nmi']:.3f}"]]
+    for name, st in r.get("stability", {}).items():
+        summary += [[f"stability of {name}: images keeping their value under small moves (label-free)",
+                     f"{st['kept'] * 100:.1f}%"]]
     if "fd_digits" in r:
         summary += [["FD-digits (lower is better; not FID)", f"{r['fd_digits']:.2f}"],
                     ["classifier score of samples (max 10)", f"{r['classifier_score']:.2f}"],

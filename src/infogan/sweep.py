@@ -57,13 +57,15 @@ class SeedResult:
     fd_digits: float | None
     diagnosis: str
     error: str = ""  # why the seed's training failed; the other fields are then empty
+    stability: float | None = None  # label-free: the share of images keeping their first categorical code's value
     disentanglement: dict[str, float] = field(default_factory=dict)  # on data with factors: DISENTANGLEMENT's scores
 
     @classmethod
     def from_evaluation(cls, seed: int, ckpt: Checkpoint, ev: dict[str, Any]) -> SeedResult:
         scores = ev.get("disentanglement", {})
+        stability = next(iter(ev.get("stability", {}).values()), {}).get("kept")
         return cls(seed, ckpt.step, round(float(ckpt.meta["elapsed"]), 1), ev.get("accuracy"), ev.get("nmi"),
-                   ev.get("mi", {}), ev.get("fd_digits"), ev.get("diagnosis_line", ""),
+                   ev.get("mi", {}), ev.get("fd_digits"), ev.get("diagnosis_line", ""), stability=stability,
                    disentanglement={key: scores[key] for key in DISENTANGLEMENT if key in scores})
 
     @classmethod
@@ -316,7 +318,8 @@ def _ended(plan: _Seed, returncode: int, stopping: bool) -> _Outcome:
 
 # ---- the table -----------------------------------------------------------------------
 def summary(results: list[SeedResult]) -> dict[str, dict[str, Any]]:
-    """Median and worst over the seeds that trained: the lowest accuracy, NMI and L_I, the highest FD-digits."""
+    """Median and worst over the seeds that trained: the lowest accuracy, NMI, stability and L_I, the highest
+    FD-digits."""
     results = [r for r in results if not r.error]
 
     def stat(values: list[float | None], worst: Callable[[list[float]], float]) -> tuple[float | None, float | None]:
@@ -330,6 +333,8 @@ def summary(results: list[SeedResult]) -> dict[str, dict[str, Any]]:
         "nmi": ([r.nmi for r in results], min),
         "fd_digits": ([r.fd_digits for r in results], max),
     }
+    if any(r.stability is not None for r in results):
+        columns["stability"] = ([r.stability for r in results], min)
     for code in results[0].mi if results else []:
         columns[f"mi/{code}"] = ([r.mi.get(code) for r in results], min)
     for key in DISENTANGLEMENT:
@@ -359,7 +364,7 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
     rows = [({} if r.error else {**dataclasses.asdict(r), **{f"mi/{c}": v for c, v in r.mi.items()},
                                  **r.disentanglement}) for r in results]
     columns = [("steps", "steps", "{:,.0f}"), ("train time", "seconds", "{:.0f} s"),
-               ("accuracy", "accuracy", "{:.2%}"), ("NMI", "nmi", "{:.3f}"),
+               ("accuracy", "accuracy", "{:.2%}"), ("NMI", "nmi", "{:.3f}"), ("stability", "stability", "{:.3f}"),
                *((f"L_I({c})", f"mi/{c}", "{:.3f}") for c in codes), ("FD-digits", "fd_digits", "{:.2f}"),
                *((header, key, "{:.3f}") for key, header in DISENTANGLEMENT.items())]
     # Only the columns this data has: digits have no factors, dSprites has no labels or digit classifier.
@@ -380,7 +385,8 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
                                                if worst_seed is not None else "")) + " |")
     settings = ", ".join(f"`{k}={v}`" for k, v in overrides.items()) or "none"
     return (f"# Sweep over {len(results)} seed(s)\n\nOverrides: {settings}. Accuracy and NMI: the categorical code as a "
-            "label-free classifier (Hungarian-matched); disentanglement scores: Q as an encoder of the data's factors; "
+            "label-free classifier (Hungarian-matched); stability (label-free): the share of images whose categorical code "
+            "value survives small random moves; disentanglement scores: Q as an encoder of the data's factors; "
             "worst = the lowest of each score, the highest FD-digits.\n\n" + "\n".join(lines) + "\n")
 
 

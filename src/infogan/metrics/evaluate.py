@@ -13,6 +13,7 @@ from .clustering import cluster_score
 from .diagnosis import diagnose
 from .disentanglement import disentanglement_scores
 from .sample_quality import applies_to, sample_quality
+from .stability import code_stability
 
 
 @torch.no_grad()
@@ -34,8 +35,9 @@ def mi_on_samples(model: InfoGAN, n: int = 10_000, seed: int = 0, batch_size: in
 def evaluate(
     model: InfoGAN, data: ImageData, code: str | None = None, mi_samples: int = 10_000, quality_samples: int = 10_000
 ) -> dict[str, Any]:
-    """Accuracy, NMI and a diagnosis of a categorical code as a label-free classifier of ``data``,
-    L_I and H(c) of every code on fresh samples, and FD-digits of samples vs ``data`` (28x28x1 only)."""
+    """Accuracy, NMI and a diagnosis of a categorical code as a label-free classifier of ``data``, the
+    label-free stability of every categorical code on ``data``, L_I and H(c) of every code on fresh samples,
+    and FD-digits of samples vs ``data`` (28x28x1 only)."""
     result: dict[str, Any] = {"data": data.name, "n_images": len(data)}
     cats = [c for c in model.spec.codes if c.categorical]
     if code is not None:
@@ -59,6 +61,9 @@ def evaluate(
         )
         diagnosis = diagnose(score.confusion)
         result.update(diagnosis=diagnosis.to_dict(), diagnosis_line=diagnosis.line(c.name))
+    stability = code_stability(model, data.images)
+    if stability:
+        result["stability"] = {name: s.to_dict() for name, s in stability.items()}
     mi = mi_on_samples(model, mi_samples)
     result["mi"] = mi
     result["entropy"] = {name: model.spec.code(name).entropy for name in mi}
