@@ -24,6 +24,7 @@ import torch
 import torch.distributed as dist
 
 from infogan import api, cli
+from infogan.augment import random_affine
 from infogan.config import Config, TrainConfig, preset
 from infogan.data import load_dataset
 from infogan.distributed import World
@@ -41,7 +42,7 @@ def ddp_config() -> Config:
     cfg.data.name = "dsprites:n=256"
     cfg.optim.batch_size = 16  # global: 8 per rank
     cfg.train = TrainConfig(seed=3, steps=1000, log_every=1, sample_every=1000, checkpoint_every=2,
-                            keep_checkpoints=10, device="cpu")
+                            keep_checkpoints=10, device="cpu", precision="fp32")  # the reference runs in fp32
     return cfg
 
 
@@ -149,6 +150,7 @@ def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]]
     the halves' losses averaged as DDP averages them. Returns the weights after each step and each step's D loss."""
     t = Trainer(config, load_dataset(config.data.name))
     G, D, spec, objective = t.model.generator, t.model.discriminator, t.model.spec, t.objective
+    assert objective.consistency_weight > 0
     ranks = [World(r, RANKS) for r in range(RANKS)]
 
     def descend(opt: torch.optim.Optimizer, losses: list[torch.Tensor], params: list[torch.nn.Parameter]) -> None:
@@ -163,7 +165,12 @@ def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]]
         latents = [spec.sample(len(x), torch.Generator().manual_seed(w.latent_seed(config.train.seed, step)))
                    for x, w in zip(xs, ranks)]
         fakes = [G(spec.generator_input(z)) for z in latents]
-        d_terms = [objective.discriminator_loss(D(x)[0], *D(f.detach()), z.codes) for x, f, z in zip(xs, fakes, latents)]
+        d_terms, before = [], t.rng.get_state()
+        for x, f, z in zip(xs, fakes, latents):
+            t.rng.set_state(before)  # the data-order generator is the same on every rank: equal moves per rank
+            (d_real, q_real), (d_fake, q_fake) = D(x), D(f.detach())
+            q_moved = D(random_affine(x, t.rng))[1]  # the consistency term, on in the preset
+            d_terms.append(objective.discriminator_loss(d_real, d_fake, q_fake, z.codes, q_real, q_moved))
         descend(t.opt_d, [d.loss for d in d_terms], list(D.parameters()))
         with frozen(D):
             g_terms = [objective.generator_loss(*D(f), z.codes) for f, z in zip(fakes, latents)]
