@@ -1,3 +1,4 @@
+import functools
 import math
 
 import pytest
@@ -193,3 +194,22 @@ def test_auto_precision_is_bf16_only_where_the_hardware_computes_it(monkeypatch)
     assert train.resolve_precision("auto", cpu) == "bf16"
     monkeypatch.setattr(train, "_cpu_flags", lambda: {"avx2", "avx512f"})  # bf16 would be emulated: slower
     assert train.resolve_precision("auto", cpu) == "fp32"
+
+
+
+def test_compiled_steps_compute_what_eager_steps_do(tiny_config, tiny_data, monkeypatch):
+    """train.compile changes how the networks run, not what they compute. Dynamo and AOTAutograd capture the
+    networks here as they do for inductor; inductor's own code generation takes a minute on this CPU."""
+    monkeypatch.setattr(torch, "compile", functools.partial(torch.compile, backend="aot_eager"))
+    params = {}
+    for compiled in (False, True):
+        torch._dynamo.reset()
+        tiny_config.train.compile = compiled
+        t = Trainer(tiny_config, tiny_data)  # same seed: same weights, latents and data order
+        for _ in range(3):
+            t.train_step()
+        params[compiled] = torch.cat([p.detach().flatten() for m in (t.model.generator, t.model.discriminator)
+                                      for p in m.parameters()])
+        assert all(p.requires_grad for p in t.model.discriminator.parameters())
+    torch._dynamo.reset()
+    assert torch.allclose(params[True], params[False], atol=1e-5, rtol=1e-4)

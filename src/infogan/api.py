@@ -36,7 +36,7 @@ from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 RESUMABLE = {
     "train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic",
     "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor", "train.precision", "train.tensorboard",
-    "data.stream", "data.max_memory_mb", "data.workers",  # in memory or streamed, the batches are the same
+    "train.compile", "data.stream", "data.max_memory_mb", "data.workers",  # in memory or streamed, the batches are the same
 }
 
 

@@ -162,6 +162,9 @@ class Trainer:
         sync_bn = config.train.sync_batchnorm
         self.g_replica = world.replicate(self.model.generator, self.device, sync_bn)
         self.d_replica = world.replicate(self.model.discriminator, self.device, sync_bn)
+        # What the step calls: those, compiled when asked; D itself (no replica) for the G step, where it is frozen.
+        net = torch.compile if config.train.compile else (lambda m: m)
+        self.g_net, self.d_net, self.d_frozen = net(self.g_replica), net(self.d_replica), net(self.model.discriminator)
         o = config.optim
         adam = {"betas": (o.beta1, o.beta2), "fused": self.device.type in ("cpu", "cuda")}  # one kernel per step
         self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, **adam)
@@ -188,9 +191,9 @@ class Trainer:
 
     # ---- the algorithm --------------------------------------------------------------
     def train_step(self) -> StepOutput:
-        G, D, spec = self.g_replica, self.d_replica, self.model.spec
-        G.train()
-        D.train()
+        G, D, spec = self.g_net, self.d_net, self.model.spec
+        self.model.generator.train()
+        self.model.discriminator.train()
         x = self.model.to_net(self.real.next())
         latent = spec.sample(x.shape[0], self.latent_rng(), self.device)
         with self.autocast():
@@ -207,10 +210,9 @@ class Trainer:
         d_terms.loss.backward()
         self.opt_d.step()
 
-        D = self.model.discriminator  # not D's DDP replica: that would wait for D gradients, and D is frozen here
-        with frozen(D):
+        with frozen(self.model.discriminator):  # not D's DDP replica: that would wait for D gradients
             with self.autocast():
-                d_fake, q_fake = D(fake)
+                d_fake, q_fake = self.d_frozen(fake)
                 g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes)
             self.opt_g.zero_grad(set_to_none=True)
             g_terms.loss.backward()
