@@ -33,11 +33,13 @@ from infogan.train import Trainer
 class ReferenceStep:
     """What public InfoGAN code typically does per iteration: G forward twice (once per step), D on
     real and fake in separate calls, D's weight gradients computed in the G step too, for-loop Adam,
-    zero_grad() to zeros, and the losses read back (.item()) every step for logging."""
+    zero_grad() to zeros, the losses read back (.item()) every step for logging, NCHW tensors."""
 
     def __init__(self, trainer: Trainer):
         t = trainer
         self.G, self.D, self.spec, self.objective = t.model.generator, t.model.discriminator, t.model.spec, t.objective
+        for net in (self.G, self.D):  # the usual NCHW layout, not the NHWC that InfoGAN.build gives
+            net.to(memory_format=torch.contiguous_format)
         o = t.config.optim
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2), foreach=False)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2), foreach=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import signal
@@ -29,6 +30,7 @@ from .metrics import evaluate as evaluate_model
 from .rank_hooks import MeanOverRanks, WeightCheck
 from .report import write_report
 from .runs import RunDir, load_model
+from .starts import check_starts, choose_start
 from .train import Hook, Trainer, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 
@@ -128,13 +130,21 @@ def train(
         torch.backends.cudnn.benchmark = False
     device = world.device(config.train.device)
     world.join(device)
+    check_starts(config, world)
     data = load_data(config, device)
-    trainer = Trainer.resume(ckpt, data, device, config, world) if resume else Trainer(config, data, device, world)
     if world.is_main:
         config.save(run.config_path)
-
     steps = step_budget(config, len(data))
+    if resume:
+        trainer = Trainer.resume(ckpt, data, device, config, world)
+    elif config.train.starts > 1 and (steps is None or steps > config.train.start_steps):  # else nothing to select after
+        trainer = choose_start(config, data, device, run, functools.partial(_fit_start, progress=progress))
+    else:
+        trainer = Trainer(config, data, device, world)
+
     seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
+    if seconds is not None and not resume:  # a kept start has spent some of the run's minutes already
+        seconds = max(0.0, seconds - trainer.elapsed)
     log = MetricsLog(run if world.is_main else None, config.train.log_every)
     every: list[Hook] = [MeanOverRanks(log), log]
     if world.is_main:
@@ -155,6 +165,17 @@ def train(
     with _stop_on_signals(trainer), closing(trainer.real):
         rollbacks = _fit_rolling_back(trainer, run, steps, seconds, every)
     return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks, world.is_main)
+
+
+def _fit_start(trainer: Trainer, start_run: RunDir, start: int, progress: bool) -> None:
+    """One of the short starts of ``train.starts``: its losses into ``start_run``, a progress bar, stop on signals."""
+    t = trainer.config.train
+    log = MetricsLog(start_run, t.log_every)
+    hooks: list[Hook] = [log]
+    if progress:
+        hooks.append(Progress(log, t.start_steps, None, label=f"start {start + 1}/{t.starts}"))
+    with _stop_on_signals(trainer):
+        trainer.fit(steps=t.start_steps, hooks=hooks)
 
 
 def _fit_rolling_back(trainer: Trainer, run: RunDir, steps: int | None, seconds: float | None, hooks: list[Hook]) -> int:

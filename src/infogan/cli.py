@@ -37,6 +37,7 @@ def _train(args: argparse.Namespace) -> int:
             "train.deterministic": True if args.deterministic else None,
             "train.precision": args.precision,
             "train.compile": True if args.compile else None,
+            "train.starts": args.starts,
             "train.on_divergence": args.on_divergence,
             "train.sync_batchnorm": True if args.sync_batchnorm else None,
             "train.tensorboard": True if args.tensorboard else None,
@@ -246,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--precision", choices=("auto", "fp32", "bf16"),
                    help="bf16: forward passes under bfloat16 autocast (fp32 weights and losses); auto (default): "
                         "bf16 where the hardware has it (CUDA, or a CPU with AVX512_BF16 or AMX), else fp32")
+    t.add_argument("--starts", type=_positive(int),
+                   help="train N short starts (train.start_steps steps each) and keep the one whose categorical code "
+                        "is most stable on real images (label-free); 1: no selection")
     t.add_argument("--compile", action="store_true",
                    help="torch.compile the networks (pays on GPUs; slower than eager on small CPUs)")
     t.add_argument("--sync-batchnorm", action="store_true",

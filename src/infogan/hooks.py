@@ -87,8 +87,9 @@ class Progress(Hook):
     When stderr is not a terminal (CI, a log file) it prints a plain status line every
     ``every_s`` seconds instead, so logs stay readable."""
 
-    def __init__(self, log: MetricsLog, steps: int | None, seconds: float | None, every_s: float = 30.0):
-        self.log, self.steps, self.seconds, self.every_s = log, steps, seconds, every_s
+    def __init__(self, log: MetricsLog, steps: int | None, seconds: float | None, every_s: float = 30.0,
+                 label: str = "train"):
+        self.log, self.steps, self.seconds, self.every_s, self.label = log, steps, seconds, every_s, label
         self.bar: tqdm | None = None
         self._shown: dict | None = None
 
@@ -102,7 +103,7 @@ class Progress(Hook):
             total=round(self.seconds) if by_time else self.steps,
             initial=0 if by_time else trainer.step,
             unit="s" if by_time else "step",
-            desc=f"train ({trainer.precision})",  # "auto" precision shows what it became here
+            desc=f"{self.label} ({trainer.precision})",  # "auto" precision shows what it became here
             file=sys.stderr,
             dynamic_ncols=True,
             bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} [{elapsed}<{remaining}{postfix}]" if by_time else None,
@@ -126,7 +127,7 @@ class Progress(Hook):
         elif time.monotonic() - self._printed >= self.every_s:
             self._shown, self._printed = rec, time.monotonic()
             total = f"/{self.steps}" if self.steps else f" ({trainer.elapsed - self._origin:.0f}/{self.seconds:.0f} s)"
-            print(f"train ({trainer.precision}) {trainer.step}{total} {status}", file=sys.stderr, flush=True)
+            print(f"{self.label} ({trainer.precision}) {trainer.step}{total} {status}", file=sys.stderr, flush=True)
 
     def end(self, trainer: Trainer, completed: bool) -> None:
         if self.bar is not None:

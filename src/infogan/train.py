@@ -194,7 +194,7 @@ class Trainer:
         G, D, spec = self.g_net, self.d_net, self.model.spec
         self.model.generator.train()
         self.model.discriminator.train()
-        x = self.model.to_net(self.real.next())
+        x = self.model.to_net(self.real.next()).contiguous(memory_format=torch.channels_last)
         latent = spec.sample(x.shape[0], self.latent_rng(), self.device)
         with self.autocast():
             fake = G(spec.generator_input(latent))
@@ -285,6 +285,9 @@ class Trainer:
         try:
             self.opt_d.load_state_dict(ckpt.optimizer_state("d"))
             self.opt_g.load_state_dict(ckpt.optimizer_state("g"))
+            for opt in (self.opt_d, self.opt_g):  # Adam's moments in their parameter's layout (NHWC), as fused Adam needs
+                for p, state in opt.state.items():
+                    state.update({k: torch.empty_like(p).copy_(v) for k, v in state.items() if v.shape == p.shape})
             torch.set_rng_state(ckpt.tensors["rng.torch"])
             self.rng.set_state(ckpt.tensors["rng.train"])
             perm = ckpt.tensors["rng.perm"].to(self.device)

@@ -76,6 +76,28 @@ def image_out(c_in: int, channels: int, output: Output) -> list[nn.Module]:
     return [nn.ConvTranspose2d(c_in, channels, 4, 2, 1), activation(output)]
 
 
+class _ToNCHW(torch.autograd.Function):
+    """``x`` in NCHW order, its gradient back in ``x``'s own layout: the elementwise backward ops before a flatten
+    (BatchNorm, lReLU) then see gradient and activation in one layout, their fast path (on a 2-core CPU, the
+    lReLU backward of a 128x128x7x7 NHWC activation took 3.9 ms against an NCHW gradient)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.nhwc = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+        return x.contiguous()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad.contiguous(memory_format=torch.channels_last) if ctx.nhwc else grad
+
+
+class Flatten(nn.Flatten):
+    """``nn.Flatten`` in NCHW order whatever the input's memory layout (the networks are built NHWC)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(_ToNCHW.apply(x))
+
+
 def q_mlp(n_in: int, q_dim: int) -> nn.Sequential:
     """Q's own layers in paper Tables 1-3: FC 128, BN, lReLU, FC q_dim."""
     return nn.Sequential(*fc(n_in, 128, nn.LeakyReLU(LEAK, inplace=True)), nn.Linear(128, q_dim))

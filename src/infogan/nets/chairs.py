@@ -44,7 +44,7 @@ class Discriminator(blocks.Discriminator):
             *blocks.conv(128, 256),
             *blocks.conv(256, 256, stride=1),
             *blocks.conv(256, 256, stride=1),
-            nn.Flatten(),
+            blocks.Flatten(),
             *blocks.fc(FEATURES, 1024, nn.LeakyReLU(blocks.LEAK, inplace=True)),
         )
         super().__init__(body, nn.Linear(1024, 1), nn.Linear(1024, q_dim))

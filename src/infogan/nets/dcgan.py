@@ -55,4 +55,4 @@ class Discriminator(blocks.Discriminator):
         for c_in, c_out in pairwise(w):
             layers += blocks.conv(c_in, c_out)
         features = w[-1] * 4 * 4
-        super().__init__(nn.Sequential(*layers, nn.Flatten()), nn.Linear(features, 1), blocks.q_mlp(features, q_dim))
+        super().__init__(nn.Sequential(*layers, blocks.Flatten()), nn.Linear(features, 1), blocks.q_mlp(features, q_dim))

@@ -51,7 +51,7 @@ class Discriminator(blocks.Discriminator):
             *blocks.conv(32, 32, bn=False, leak=LEAK),
             *blocks.conv(32, 64, bn=False, leak=LEAK),
             *blocks.conv(64, 64, bn=False, leak=LEAK),
-            nn.Flatten(),
+            blocks.Flatten(),
             *blocks.fc(64 * 4 * 4, 128, nn.LeakyReLU(LEAK, inplace=True), bn=False),
         ])
         d_head = _spectral([nn.Linear(128, 1)])

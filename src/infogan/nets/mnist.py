@@ -37,7 +37,7 @@ def body_layers(channels: int, image_size: int) -> list[nn.Module]:
     return [
         *blocks.conv(channels, 64, bn=False),
         *blocks.conv(64, 128),
-        nn.Flatten(),
+        blocks.Flatten(),
         *blocks.fc(128 * s * s, 1024, nn.LeakyReLU(blocks.LEAK, inplace=True)),
     ]
 

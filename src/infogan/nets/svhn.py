@@ -42,6 +42,6 @@ class Discriminator(blocks.Discriminator):
             *blocks.conv(channels, 64, bn=False),
             *blocks.conv(64, 128),
             *blocks.conv(128, 256),
-            nn.Flatten(),
+            blocks.Flatten(),
         )
         super().__init__(body, nn.Linear(FEATURES, 1), blocks.q_mlp(FEATURES, q_dim))

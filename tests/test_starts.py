@@ -1,0 +1,105 @@
+"""Label-free selection among short starts: seeds, the choice, its records, budgets and stops."""
+
+import json
+
+import pytest
+import torch
+
+from infogan.api import train
+from infogan.config import CodeConfig
+from infogan.distributed import World
+from infogan.errors import ConfigError
+from infogan.metrics.stability import code_stability
+from infogan.runs import RunDir, load_checkpoint
+from infogan.starts import check_starts, choose_start, score_images, start_seed
+from infogan.train import Trainer
+
+
+def _fit(trainer, start_run, start):
+    from infogan.hooks import MetricsLog
+
+    trainer.fit(steps=trainer.config.train.start_steps, hooks=[MetricsLog(start_run, 1)])
+
+
+def test_start_seeds_keep_the_runs_own_first_and_differ_across_runs_and_starts():
+    assert start_seed(7, 0) == 7
+    seeds = {start_seed(s, i) for s in range(20) for i in range(1, 5)}
+    assert len(seeds) == 80 and not seeds & set(range(20))
+    assert all(0 <= s < 2**31 for s in seeds)
+
+
+def test_the_most_stable_start_is_kept_and_every_start_is_recorded(tiny_config, tiny_data, tmp_path):
+    tiny_config.train.starts, tiny_config.train.start_steps = 3, 2
+    run = RunDir(tmp_path)
+    best = choose_start(tiny_config, tiny_data, torch.device("cpu"), run, _fit)
+    record = json.loads((tmp_path / "starts.json").read_text())
+    starts = record["starts"]
+    assert [s["start"] for s in starts] == [0, 1, 2] and all(s["step"] == 2 for s in starts)
+    assert starts[0]["seed"] == tiny_config.train.seed and len({s["seed"] for s in starts}) == 3
+    kept = [s["kept"] for s in starts]
+    assert record["chosen"] == kept.index(max(kept))
+    # The kept trainer is that start, and scores what the record says; it carries the run's own config.
+    again = code_stability(best.model, score_images(tiny_data))["cat0"].kept
+    assert again == pytest.approx(kept[record["chosen"]], abs=1e-5)
+    assert best.step == 2 and best.config.train.seed == tiny_config.train.seed
+    assert best.model.config.train.seed == tiny_config.train.seed
+    # Each start's losses are kept; the chosen start's open the run's own log.
+    logs = [(tmp_path / "starts" / f"start-{i}" / "metrics.jsonl").read_text() for i in range(3)]
+    assert len(set(logs)) == 3
+    assert run.metrics_path.read_text() == logs[record["chosen"]]
+
+
+def test_a_start_trains_as_a_run_of_its_seed_would(tiny_config, tiny_data, tmp_path):
+    tiny_config.train.starts, tiny_config.train.start_steps = 2, 2
+    best = choose_start(tiny_config, tiny_data, torch.device("cpu"), RunDir(tmp_path), _fit)
+    record = json.loads((tmp_path / "starts.json").read_text())
+    tiny_config.train.seed = record["starts"][record["chosen"]]["seed"]
+    alone = Trainer(tiny_config, tiny_data)
+    for _ in range(2):
+        alone.train_step()
+    for a, b in zip(alone.model.generator.parameters(), best.model.generator.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_train_with_starts_counts_the_kept_starts_steps_and_resumes(tiny_config, tmp_path, monkeypatch, tiny_data):
+    monkeypatch.setattr("infogan.api.load_data", lambda config, device: tiny_data)
+    tiny_config.train.starts, tiny_config.train.start_steps, tiny_config.train.steps = 2, 2, 4
+    result = train(tiny_config, tmp_path / "run", progress=False)
+    assert result.step == 4
+    ckpt = load_checkpoint(result.run.latest_checkpoint())
+    assert ckpt.step == 4 and ckpt.config.train.seed == tiny_config.train.seed and ckpt.config.train.starts == 2
+    steps = [json.loads(line)["step"] for line in result.run.metrics_path.read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]  # the kept start's steps, then the run's
+    assert train(tiny_config, tmp_path / "run", resume=True, overrides={"train.steps": 6}, progress=False).step == 6
+
+
+def test_a_stop_during_a_start_keeps_the_best_finished_start(tiny_config, tiny_data, tmp_path):
+    tiny_config.train.starts, tiny_config.train.start_steps = 3, 2
+
+    def stop_in_second(trainer, start_run, start):
+        trainer.stop_requested = start == 1
+        _fit(trainer, start_run, start)
+
+    best = choose_start(tiny_config, tiny_data, torch.device("cpu"), RunDir(tmp_path), stop_in_second)
+    record = json.loads((tmp_path / "starts.json").read_text())
+    assert [s["start"] for s in record["starts"]] == [0] and record["chosen"] == 0
+    assert best.stop_requested and best.step == 2
+
+
+def test_selection_needs_a_categorical_code_and_one_process(tiny_config):
+    tiny_config.train.starts = 2
+    check_starts(tiny_config, World())
+    with pytest.raises(ConfigError, match="torchrun"):
+        check_starts(tiny_config, World(rank=0, size=2))
+    tiny_config.latent.codes = [CodeConfig(name="c1", kind="continuous")]
+    with pytest.raises(ConfigError, match="categorical"):
+        check_starts(tiny_config, World())
+    tiny_config.train.starts = 1
+    check_starts(tiny_config, World())
+
+
+def test_a_step_budget_within_one_start_selects_nothing(tiny_config, tmp_path, monkeypatch, tiny_data):
+    monkeypatch.setattr("infogan.api.load_data", lambda config, device: tiny_data)
+    tiny_config.train.starts, tiny_config.train.start_steps, tiny_config.train.steps = 3, 4, 4
+    result = train(tiny_config, tmp_path / "run", progress=False)
+    assert result.step == 4 and not (tmp_path / "run" / "starts.json").exists()
