@@ -185,3 +185,18 @@ def test_unknown_family_and_bad_kwargs():
         nets.build("dcgan", input_dim=4, q_dim=2)
     with pytest.raises(ConfigError, match="model.image_size must be one of 32, 64, 128, got 48"):
         nets.build("dcgan", input_dim=4, q_dim=2, image_size=48)
+
+
+def test_flatten_reads_nchw_order_and_returns_the_gradient_in_the_inputs_layout():
+    from infogan.nets.blocks import Flatten
+
+    x = torch.randn(2, 3, 4, 5)
+    nhwc = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    out = Flatten()(nhwc)
+    assert torch.equal(out, x.flatten(1))  # the same features in the same order as from NCHW
+    out.backward(torch.arange(out.numel(), dtype=torch.float32).view_as(out))
+    assert nhwc.grad.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(nhwc.grad, torch.arange(out.numel(), dtype=torch.float32).view(2, 3, 4, 5))
+    plain = x.clone().requires_grad_()
+    Flatten()(plain).sum().backward()
+    assert plain.grad.is_contiguous()
