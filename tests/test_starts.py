@@ -9,9 +9,9 @@ from infogan.api import train
 from infogan.config import CodeConfig
 from infogan.distributed import World
 from infogan.errors import ConfigError
-from infogan.metrics.stability import code_stability
+from infogan.metrics.stability import code_stability, stability_images
 from infogan.runs import RunDir, load_checkpoint
-from infogan.starts import check_starts, choose_start, score_images, start_seed
+from infogan.starts import check_starts, choose_start, start_seed
 from infogan.train import Trainer
 
 
@@ -39,7 +39,7 @@ def test_the_most_stable_start_is_kept_and_every_start_is_recorded(tiny_config, 
     kept = [s["kept"] for s in starts]
     assert record["chosen"] == kept.index(max(kept))
     # The kept trainer is that start, and scores what the record says; it carries the run's own config.
-    again = code_stability(best.model, score_images(tiny_data))["cat0"].kept
+    again = code_stability(best.model, stability_images(tiny_data))["cat0"].kept
     assert again == pytest.approx(kept[record["chosen"]], abs=1e-5)
     assert best.step == 2 and best.config.train.seed == tiny_config.train.seed
     assert best.model.config.train.seed == tiny_config.train.seed

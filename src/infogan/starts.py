@@ -15,7 +15,7 @@ import copy
 import hashlib
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 
@@ -24,11 +24,9 @@ from .data import ImageData, ImageFiles
 from .distributed import World
 from .errors import ConfigError
 from .files import atomic_write_bytes
-from .metrics.stability import code_stability
+from .metrics.stability import code_stability, stability_images
 from .runs import RunDir
-from .train import Hook, Trainer
-
-SCORE_IMAGES = 10_000  # real images each start is scored on (at most): enough for a share to 0.5%
+from .train import Trainer
 
 
 def start_seed(seed: int, start: int) -> int:
@@ -50,15 +48,6 @@ def check_starts(config: Config, world: World) -> None:
         raise ConfigError("train.starts > 1 is not supported under torchrun yet; set train.starts = 1")
 
 
-def score_images(data: ImageData | ImageFiles) -> torch.Tensor:
-    """The real images every start is scored on: a fixed random subset of at most SCORE_IMAGES, as uint8."""
-    n = min(SCORE_IMAGES, len(data))
-    pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n].sort().values
-    if isinstance(data, ImageData):
-        return data.images if n == len(data) else data.images[pick]
-    return torch.from_numpy(data.read(pick.tolist()))
-
-
 def choose_start(
     config: Config,
     data: ImageData | ImageFiles,
@@ -74,7 +63,7 @@ def choose_start(
     the stopped start itself when none has finished. The returned trainer carries ``config`` itself (the run's
     seed), so its checkpoints resume as the run."""
     t = config.train
-    images = score_images(data)
+    images = stability_images(data)  # the same images, whatever the start
     code = next(c for c in config.latent.spec().codes if c.categorical).name
     records: list[dict] = []
     best: Trainer | None = None

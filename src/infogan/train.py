@@ -285,7 +285,8 @@ class Trainer:
         try:
             self.opt_d.load_state_dict(ckpt.optimizer_state("d"))
             self.opt_g.load_state_dict(ckpt.optimizer_state("g"))
-            for opt in (self.opt_d, self.opt_g):  # Adam's moments in their parameter's layout (NHWC), as fused Adam needs
+            for opt in (self.opt_d, self.opt_g):  # Adam's moments back in their parameter's layout (NHWC): else the
+                # resumed steps round differently from the uninterrupted ones
                 for p, state in opt.state.items():
                     state.update({k: torch.empty_like(p).copy_(v) for k, v in state.items() if v.shape == p.shape})
             torch.set_rng_state(ckpt.tensors["rng.torch"])

@@ -13,7 +13,7 @@ from .clustering import cluster_score
 from .diagnosis import diagnose
 from .disentanglement import disentanglement_scores
 from .sample_quality import applies_to, sample_quality
-from .stability import code_stability
+from .stability import code_stability, stability_images
 
 
 @torch.no_grad()
@@ -61,11 +61,7 @@ def evaluate(
         )
         diagnosis = diagnose(score.confusion)
         result.update(diagnosis=diagnosis.to_dict(), diagnosis_line=diagnosis.line(c.name))
-    # At most quality_samples images: four Q passes over all of CelebA would dominate the evaluation.
-    n = min(quality_samples, len(data))
-    pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
-    subset = data.images if n == len(data) else data.images[pick]
-    stability = code_stability(model, subset)
+    stability = code_stability(model, stability_images(data, quality_samples))
     if stability:
         result["stability"] = {name: s.to_dict() for name, s in stability.items()}
     mi = mi_on_samples(model, mi_samples)

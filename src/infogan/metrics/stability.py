@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from ..augment import random_affine
+from ..data import ImageData, ImageFiles
 from ..model import InfoGAN
 
 
@@ -24,6 +25,15 @@ class Stability:
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+def stability_images(data: ImageData | ImageFiles, n: int = 10_000, seed: int = 0) -> torch.Tensor:
+    """The real images a stability score reads: all of ``data``, or a fixed random subset of ``n`` (four Q passes
+    over all of CelebA would cost more than they tell), as uint8 [N, C, H, W]."""
+    if len(data) <= n:
+        return data.images if isinstance(data, ImageData) else torch.from_numpy(data.read(range(len(data))))
+    pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    return data.images[pick] if isinstance(data, ImageData) else torch.from_numpy(data.read(pick.tolist()))
 
 
 @torch.no_grad()
