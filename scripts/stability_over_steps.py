@@ -1,6 +1,7 @@
 """How early a merged-digit seed shows: label-free stability and (label-based) accuracy of cat0 during training.
 
     python scripts/stability_over_steps.py 3:1500 4:1000 0:1000 1:1000 [--every 250] [--out FILE.jsonl]
+        [--set SECTION.KEY=VALUE ...]
 
 Trains the MNIST preset (one start, as ``Trainer`` alone does) on the bundled digits for each SEED:STEPS and every
 ``--every`` steps prints one JSON line: the seed, the step, the stability of cat0 on the 10,000 digits (kept: share of
@@ -15,16 +16,18 @@ import argparse
 import json
 from pathlib import Path
 
+from infogan.api import apply_overrides
 from infogan.config import preset
 from infogan.data import load_dataset
 from infogan.metrics import cluster_score
 from infogan.metrics.stability import code_stability
+from infogan.sweep import parse_overrides
 from infogan.train import Hook, Trainer
 
 
 class Probe(Hook):
-    def __init__(self, every: int, data, out: Path | None):
-        self.every, self.data, self.out = every, data, out
+    def __init__(self, every: int, data, out: Path | None, overrides: list[str]):
+        self.every, self.data, self.out, self.overrides = every, data, out, " ".join(overrides)
 
     def after_step(self, trainer: Trainer, out) -> None:
         model, images = trainer.model, self.data.images
@@ -32,7 +35,7 @@ class Probe(Hook):
         logits = model.spec.split_q(model.encode(images))["cat0"].logits
         labels = self.data.labels.numpy()
         accuracy = cluster_score(logits.argmax(1).numpy(), labels, 10, 10).accuracy
-        row = {"seed": trainer.config.train.seed, "step": trainer.step, "kept": round(stability.kept, 4),
+        row = {"seed": trainer.config.train.seed, "overrides": self.overrides, "step": trainer.step, "kept": round(stability.kept, 4),
                "entropy": round(stability.entropy, 4), "accuracy": accuracy}
         print(json.dumps(row), flush=True)
         if self.out:
@@ -45,13 +48,14 @@ def main() -> None:
     p.add_argument("runs", nargs="+", help="SEED:STEPS")
     p.add_argument("--every", type=int, default=250)
     p.add_argument("--out", type=Path)
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config overrides")
     args = p.parse_args()
     data = load_dataset("bundled")
     for spec in args.runs:
         seed, steps = map(int, spec.split(":"))
         cfg = preset("mnist")
-        cfg.train.seed = seed
-        Trainer(cfg, data).fit(steps=steps, hooks=[Probe(args.every, data, args.out)])
+        cfg = apply_overrides(cfg, {**parse_overrides(args.set, cfg), "train.seed": seed})
+        Trainer(cfg, data).fit(steps=steps, hooks=[Probe(args.every, data, args.out, args.set)])
 
 
 if __name__ == "__main__":

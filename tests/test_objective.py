@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from infogan.codes import CodeSpec, LatentSpec
 from infogan.model import InfoGAN
 from infogan.objective import InfoGANObjective
 
@@ -111,3 +112,23 @@ def test_consistency_is_off_without_a_categorical_code(tiny_config):
     tiny_config.latent.codes = [CodeConfig("c0", "continuous")]
     model = InfoGAN.build(tiny_config)
     assert InfoGANObjective(model.spec, 1.0, 1.0, consistency=1.0).consistency_weight == 0.0
+
+
+def test_real_info_is_the_code_entropy_minus_the_posterior_entropy_on_the_batch():
+    spec = LatentSpec(0, (CodeSpec("cat0", "categorical", k=4),))
+    objective = InfoGANObjective(spec, 1.0, 1.0, real_info=1.0)
+    sure = torch.full((8, 4), -30.0)
+    sure[torch.arange(8), torch.arange(8) % 4] = 30.0  # each image one value, every value twice
+    assert objective.real_info(sure).item() == pytest.approx(math.log(4), abs=1e-5)
+    one_value = torch.full((8, 4), -30.0)
+    one_value[:, 2] = 30.0
+    assert objective.real_info(one_value).item() == pytest.approx(0.0, abs=1e-5)  # collapsed: no information
+    assert objective.real_info(torch.zeros(8, 4)).item() == pytest.approx(0.0, abs=1e-6)  # undecided: none either
+    # The D loss subtracts it with its weight, so D's step raises it; the plain GAN never adds it.
+    d, q = torch.zeros(8, 1), sure.clone().requires_grad_()
+    targets = {"cat0": torch.zeros(8, dtype=torch.long)}
+    with_term = objective.discriminator_loss(d, d, q, targets, q_real=sure)
+    without = InfoGANObjective(spec, 1.0, 1.0).discriminator_loss(d, d, q, targets, q_real=sure)
+    assert with_term.loss.item() == pytest.approx(without.loss.item() - math.log(4), abs=1e-4)
+    assert with_term.real_info.item() == pytest.approx(math.log(4), abs=1e-5) and without.real_info is None
+    assert InfoGANObjective(spec, 0.0, 0.0, real_info=1.0).real_info_weight == 0.0

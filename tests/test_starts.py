@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -11,7 +12,7 @@ from infogan.distributed import World
 from infogan.errors import ConfigError
 from infogan.metrics.stability import code_stability, stability_images
 from infogan.runs import RunDir, load_checkpoint
-from infogan.starts import check_starts, choose_start, start_seed
+from infogan.starts import agreement, check_starts, choose_start, pick, start_seed
 from infogan.train import Trainer
 
 
@@ -28,19 +29,43 @@ def test_start_seeds_keep_the_runs_own_first_and_differ_across_runs_and_starts()
     assert all(0 <= s < 2**31 for s in seeds)
 
 
-def test_the_most_stable_start_is_kept_and_every_start_is_recorded(tiny_config, tiny_data, tmp_path):
-    tiny_config.train.starts, tiny_config.train.start_steps = 3, 2
+def test_agreement_is_the_mean_nmi_with_the_other_partitions():
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 10, 5000)
+    renamed = (digits + 3) % 10  # the same partition under other code values
+    merged = np.where(digits == 9, 4, digits)  # 4 and 9 share a value...
+    merged = np.where((digits == 0) & (rng.random(5000) < 0.5), 9, merged)  # ...and 0 is split over two
+    noise = rng.integers(0, 10, 5000)
+    score = agreement([digits, renamed, merged, noise], 10)
+    assert score[0] == pytest.approx(score[1])  # NMI ignores the names of code values
+    assert score[0] > score[2] > score[3]  # the consensus partition first, the partition that matches none last
+    assert score[3] < 0.05
+    assert agreement([digits, renamed], 10) == pytest.approx([1.0, 1.0])
+    assert agreement([digits], 10) == [0.0]
+
+
+def test_pick_prefers_agreement_from_three_starts_and_stability_otherwise():
+    records = [{"kept": 0.95, "agreement": 0.80}, {"kept": 0.90, "agreement": 0.85}, {"kept": 0.91, "agreement": 0.85}]
+    assert pick(records, "agreement") == 2  # agreement ties: the more stable
+    assert pick(records, "stability") == 0
+    assert pick(records[:2], "agreement") == 0  # two starts always agree equally with each other
+    assert pick([{"kept": 0.9, "agreement": 0.5}] * 3, "agreement") == 0  # full ties: the earlier start
+
+
+@pytest.mark.parametrize("score", ["agreement", "stability"])
+def test_the_preferred_start_is_kept_and_every_start_is_recorded(tiny_config, tiny_data, tmp_path, score):
+    tiny_config.train.starts, tiny_config.train.start_steps, tiny_config.train.start_score = 3, 2, score
     run = RunDir(tmp_path)
     best = choose_start(tiny_config, tiny_data, torch.device("cpu"), run, _fit)
     record = json.loads((tmp_path / "starts.json").read_text())
     starts = record["starts"]
     assert [s["start"] for s in starts] == [0, 1, 2] and all(s["step"] == 2 for s in starts)
     assert starts[0]["seed"] == tiny_config.train.seed and len({s["seed"] for s in starts}) == 3
-    kept = [s["kept"] for s in starts]
-    assert record["chosen"] == kept.index(max(kept))
+    assert record["score"] == score and record["chosen"] == pick(starts, score)
+    assert all(0 <= s["agreement"] <= 1 for s in starts)
     # The kept trainer is that start, and scores what the record says; it carries the run's own config.
     again = code_stability(best.model, stability_images(tiny_data))["cat0"].kept
-    assert again == pytest.approx(kept[record["chosen"]], abs=1e-5)
+    assert again == pytest.approx(starts[record["chosen"]]["kept"], abs=1e-5)
     assert best.step == 2 and best.config.train.seed == tiny_config.train.seed
     assert best.model.config.train.seed == tiny_config.train.seed
     # Each start's losses are kept; the chosen start's open the run's own log.

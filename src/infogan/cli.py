@@ -44,6 +44,7 @@ def _train(args: argparse.Namespace) -> int:
             "loss.lambda_cat": args.lambda_cat,
             "loss.lambda_cont": args.lambda_cont,
             "loss.consistency": args.consistency,
+            "loss.real_info": args.real_info,
             "optim.batch_size": args.batch_size,
             "optim.lr_d": args.lr_d,
             "optim.lr_g": args.lr_g,
@@ -228,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lambda-cont", type=_non_negative, help="MI weight of continuous codes")
     t.add_argument("--consistency", type=_non_negative,
                    help="weight of Q's consistency on moved real images (categorical codes; 0: the paper's objective)")
+    t.add_argument("--real-info", type=_non_negative,
+                   help="weight of H(c) - H(c|x) of Q's categorical codes on the real batch (0: the paper's objective)")
     t.add_argument("--batch-size", type=_positive(int))
     t.add_argument("--lr-d", type=_positive(float), help="learning rate of D and Q")
     t.add_argument("--lr-g", type=_positive(float), help="learning rate of G")
@@ -249,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "bf16 where the hardware has it (CUDA, or a CPU with AVX512_BF16 or AMX), else fp32")
     t.add_argument("--starts", type=_positive(int),
                    help="train N short starts (train.start_steps steps each) and keep the one whose categorical code "
-                        "is most stable on real images (label-free); 1: no selection")
+                        "partitions the real images most like the others do (train.start_score; label-free); "
+                        "1: no selection")
     t.add_argument("--compile", action="store_true",
                    help="torch.compile the networks (pays on GPUs; slower than eager on small CPUs)")
     t.add_argument("--sync-batchnorm", action="store_true",

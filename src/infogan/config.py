@@ -66,6 +66,10 @@ class LossConfig:
     # 0 is the paper's objective.
     consistency: float = 0.0
     consistency_batch: int = 0  # real images per step that the term moves (the first ones of the batch); 0: all
+    # Weight of Q's information on real images, H(c) - H(c|x) of each categorical code over the real batch
+    # (its first consistency_batch images when that is set): confident and balanced; see infogan.objective.
+    # 0 is the paper's objective.
+    real_info: float = 0.0
 
 
 @dataclass
@@ -105,11 +109,14 @@ class TrainConfig:
     # (CUDA with bf16, or a CPU with AVX512_BF16 or AMX), else fp32.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     # Label-free selection (infogan.starts): train `starts` short starts of `start_steps` steps from different
-    # initialisations, keep the one whose categorical code is most stable on real images, and go on with it.
+    # initialisations, keep the one that `start_score` prefers, and go on with it. "agreement": the start whose
+    # categorical code partitions the real images most like the other starts do; "stability": the start whose
+    # categorical code best survives small moves of the real images.
     # The budget (steps/epochs/minutes) counts the kept start's own steps and time, not the others'; a step budget
     # of at most start_steps trains one start (nothing to select after).
     starts: int = 1
     start_steps: int = 750
+    start_score: Literal["agreement", "stability"] = "agreement"
     # torch.compile G and D/Q: fused kernels, the same maths. Pays on GPUs; costs its compile time up front
     # and measured slower than eager on a 2-core CPU.
     compile: bool = False
@@ -140,7 +147,7 @@ class Config:
         """Check ranges that the types alone do not; raise ConfigError naming the key."""
         self.latent.spec()  # checks codes, dims and names
         for key, value in (("loss.lambda_cat", self.loss.lambda_cat), ("loss.lambda_cont", self.loss.lambda_cont),
-                           ("loss.consistency", self.loss.consistency)):
+                           ("loss.consistency", self.loss.consistency), ("loss.real_info", self.loss.real_info)):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
         for key in ("channels", "image_size", "width"):
@@ -266,11 +273,12 @@ def _codes(
 def mnist() -> Config:
     """Paper Table 1: 62 noise + Cat(10) + 2 x Unif(-1, 1); lr D 2e-4, G 1e-3, Adam beta1 0.5;
     continuous codes with Q's std fixed at 1 and lambda 1, as in the official code. Not in the paper:
-    the consistency term (weight 1), which stops similar digits from sharing code values (0 restores
-    the paper's objective), and 4 starts of 750 steps, the most stable kept (1: no selection)."""
+    the consistency and real-information terms (weight 1 each), which stop similar digits from sharing code
+    values (0 restores the paper's objective), and 4 starts of 750 steps, the one whose partition of the real
+    digits agrees best with the others' kept (1: no selection)."""
     return Config(
         latent=LatentConfig(noise_dim=62, codes=_codes(1, 10, 2, std="fixed")),
-        loss=LossConfig(consistency=1.0),
+        loss=LossConfig(consistency=1.0, real_info=1.0),
         train=TrainConfig(minutes=9.0, starts=4, start_steps=750),
     )
 

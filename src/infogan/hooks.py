@@ -49,6 +49,8 @@ class MetricsLog(Hook):
         }
         if out.d.consistency is not None:
             rec["consistency"] = out.d.consistency.item()
+        if out.d.real_info is not None:
+            rec["real_info"] = out.d.real_info.item()
         for name, value in out.d.mi.items():
             rec[f"mi/{name}"] = value.item()
             rec[f"H/{name}"] = trainer.model.spec.code(name).entropy

@@ -19,6 +19,14 @@ map (``infogan.augment``). Nothing in L_I prefers a code that names the digit to
 two similar digits (4 and 9) by slant instead: both carry the same information. Slant, size and
 position change under such maps while the digit does not, so the term breaks that tie without
 labels; the continuous codes, which should follow slant and width, are left out of it.
+
+The real-information term (not in the paper either; weight 0 gives the paper's objective) raises
+H(c) - H(c|x) of Q's categorical posteriors over each batch of real images, the mutual information
+between a real image and its code value under Q (as in IMSAT, Hu et al. 2017). L_I asks Q to recover
+c from G's images only; a seed whose G draws 4 for two values of c and 9 for none leaves Q unsure
+between those two values on real 4s and 9s (high H(c|x)), and the term makes that costly: real
+images must be told apart confidently, with every value in use. It ties Q's reading of the real
+data to the same code that G is asked to express. It assumes classes of similar size.
 """
 
 from __future__ import annotations
@@ -39,16 +47,19 @@ class Terms:
     gan: torch.Tensor
     mi: dict[str, torch.Tensor]  # L_I per code (nats), a lower bound of I(c; G(z, c))
     consistency: torch.Tensor | None = None  # the consistency term, when it is on
+    real_info: torch.Tensor | None = None  # H(c) - H(c|x) on the real batch (nats), when its term is on
 
 
 class InfoGANObjective:
-    def __init__(self, spec: LatentSpec, lambda_cat: float, lambda_cont: float, consistency: float = 0.0):
+    def __init__(self, spec: LatentSpec, lambda_cat: float, lambda_cont: float, consistency: float = 0.0,
+                 real_info: float = 0.0):
         self.spec = spec
         self.lambdas = {c.name: lambda_cat if c.categorical else lambda_cont for c in spec.codes}
         self.plain_gan = all(v == 0 for v in self.lambdas.values())
         # The plain GAN keeps Q a probe that cannot shape D, so it has no consistency term either.
         useful = any(c.categorical for c in spec.codes) and not self.plain_gan
         self.consistency_weight = consistency if useful else 0.0
+        self.real_info_weight = real_info if useful else 0.0
         # Q is always fitted: a code without MI weight is fitted with weight 1 as a probe.
         self.q_weights = {n: (v if v > 0 else 1.0) for n, v in self.lambdas.items()}
 
@@ -69,19 +80,37 @@ class InfoGANObjective:
                 total = total - (target * moved[c.name].logits.float().log_softmax(1)).sum(1).mean()
         return total
 
+    def real_info(self, q_real: torch.Tensor) -> torch.Tensor:
+        """H(c) - H(c|x) of Q's posteriors on a batch of real images, summed over categorical codes: the information
+        Q's code carries about the images, large when each image gets one value confidently (low H(c|x)) and
+        the values are used equally often over the batch (high H(c))."""
+        total = q_real.new_zeros((), dtype=torch.float)
+        for c in self.spec.codes:
+            if c.categorical:
+                log_p = self.spec.split_q(q_real)[c.name].logits.float().log_softmax(1)
+                p = log_p.exp()
+                marginal = p.mean(0)
+                total = total - (marginal * marginal.clamp_min(1e-12).log()).sum() + (p * log_p).sum(1).mean()
+        return total
+
     def discriminator_loss(
         self, d_real: torch.Tensor, d_fake: torch.Tensor, q_fake: torch.Tensor, targets: dict[str, torch.Tensor],
         q_real: torch.Tensor | None = None, q_moved: torch.Tensor | None = None,
     ) -> Terms:
-        """``q_real`` and ``q_moved`` (Q on real images and on the same images moved) add the consistency term."""
+        """``q_real`` and ``q_moved`` (Q on real images and on the same images moved) add the consistency term;
+        ``q_real`` alone the real-information term, when its weight is > 0."""
         gan = F.binary_cross_entropy_with_logits(
             d_real.float(), torch.ones_like(d_real, dtype=torch.float)
         ) + F.binary_cross_entropy_with_logits(d_fake.float(), torch.zeros_like(d_fake, dtype=torch.float))
-        mi_loss, bound = self._mi(q_fake, targets, self.q_weights)
-        if q_moved is None:
-            return Terms(gan + mi_loss, gan.detach(), bound)
-        consistency = self.consistency(q_real, q_moved)
-        return Terms(gan + mi_loss + self.consistency_weight * consistency, gan.detach(), bound, consistency.detach())
+        loss, bound = self._mi(q_fake, targets, self.q_weights)
+        loss, consistency, real_info = gan + loss, None, None
+        if q_moved is not None:
+            consistency = self.consistency(q_real, q_moved)
+            loss, consistency = loss + self.consistency_weight * consistency, consistency.detach()
+        if self.real_info_weight and q_real is not None:
+            real_info = self.real_info(q_real)
+            loss, real_info = loss - self.real_info_weight * real_info, real_info.detach()
+        return Terms(loss, gan.detach(), bound, consistency, real_info)
 
     def generator_loss(self, d_fake: torch.Tensor, q_fake: torch.Tensor, targets: dict[str, torch.Tensor]) -> Terms:
         # Non-saturating: G maximises log D(G(z, c)) rather than minimising log(1 - D).

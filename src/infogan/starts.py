@@ -2,12 +2,13 @@
 
 Which digits a categorical code merges is settled early in training and rarely undone later: a seed
 that merges 4 and 9 after a few hundred steps still merges them at the end. So a run may begin with
-``starts`` short trainings from different initialisations, ``start_steps`` steps each, score each by
-the stability of its categorical code on real images (:mod:`infogan.metrics.stability`: no labels),
-and go on with the most stable one. Start 0 uses the run's own seed; start i a seed derived from it.
+``starts`` short trainings from different initialisations, ``start_steps`` steps each, and go on with
+the one ``start_score`` prefers, without labels: by default the start whose partition of the real
+images agrees best with the other starts' partitions (a merge is a private mistake; the digits are
+what the starts share), or the start whose categorical code is most stable under small moves
+(:mod:`infogan.metrics.stability`). Start 0 uses the run's own seed; start i a seed derived from it.
 ``starts.json`` in the run directory records every start's seed and scores, and each start's losses
-are kept in ``starts/start-I/metrics.jsonl``; the chosen start's are copied into ``metrics.jsonl``.
-"""
+are kept in ``starts/start-I/metrics.jsonl``; the chosen start's are copied into ``metrics.jsonl``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import json
 import shutil
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from .config import Config
@@ -24,9 +26,15 @@ from .data import ImageData, ImageFiles
 from .distributed import World
 from .errors import ConfigError
 from .files import atomic_write_bytes
+from .metrics.clustering import confusion_matrix, nmi
 from .metrics.stability import code_stability, stability_images
 from .runs import RunDir
 from .train import Trainer
+
+
+SCORES = {"kept": "share of real images whose value of the code survives small random moves",
+          "entropy": "mean H(c|x) in nats",
+          "agreement": "mean NMI of the start's partition of the real images with the other starts' partitions"}
 
 
 def start_seed(seed: int, start: int) -> int:
@@ -48,6 +56,23 @@ def check_starts(config: Config, world: World) -> None:
         raise ConfigError("train.starts > 1 is not supported under torchrun yet; set train.starts = 1")
 
 
+def agreement(codes: list[np.ndarray], k: int) -> list[float]:
+    """Each clustering's mean NMI with the others (code values of the same images, ``k`` values each)."""
+    n = len(codes)
+    pair = np.ones((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            pair[i, j] = pair[j, i] = nmi(confusion_matrix(codes[i], codes[j], k, k))
+    return [float((pair[i].sum() - 1) / (n - 1)) if n > 1 else 0.0 for i in range(n)]
+
+
+def pick(records: list[dict], score: str) -> int:
+    """The index of the start to keep: the highest ``score`` ("agreement" needs three starts to mean anything;
+    with fewer, and on ties, the more stable start wins; then the earlier)."""
+    key = "agreement" if score == "agreement" and len(records) >= 3 else "kept"
+    return max(range(len(records)), key=lambda i: (records[i][key], records[i]["kept"], -i))
+
+
 def choose_start(
     config: Config,
     data: ImageData | ImageFiles,
@@ -56,7 +81,12 @@ def choose_start(
     fit_start: Callable[[Trainer, RunDir, int], None],
 ) -> Trainer:
     """Train ``config.train.starts`` starts for ``config.train.start_steps`` steps each and return the trainer of
-    the one whose first categorical code is most stable on real images (ties: the earlier start).
+    the one ``config.train.start_score`` prefers (no labels either way):
+
+    * ``"agreement"``: the start whose categorical code partitions the real images most like the other starts do
+      (mean NMI). Runs that name the digits agree with each other; a run that merges two digits disagrees with
+      them, and two merged runs rarely merge the same way, so the consensus is the clean partition.
+    * ``"stability"``: the start whose categorical code best survives small moves of the real images.
 
     ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``). A stop
     request (Ctrl-C) during a start drops that start and returns the best finished one, still asked to stop, or
@@ -64,10 +94,11 @@ def choose_start(
     seed), so its checkpoints resume as the run."""
     t = config.train
     images = stability_images(data)  # the same images, whatever the start
-    code = next(c for c in config.latent.spec().codes if c.categorical).name
+    code = next(c for c in config.latent.spec().codes if c.categorical)
     records: list[dict] = []
-    best: Trainer | None = None
-    chosen = 0
+    finished: list[Trainer] = []
+    codes: list[np.ndarray] = []
+    stopped: Trainer | None = None
     for i in range(t.starts):
         cfg = copy.deepcopy(config)
         cfg.train.seed = start_seed(t.seed, i)
@@ -77,24 +108,30 @@ def choose_start(
         start_run.metrics_path.unlink(missing_ok=True)  # left by an earlier, killed attempt at this run
         fit_start(trainer, start_run, i)
         if trainer.stop_requested:
-            if best is None:
-                best, chosen = trainer, i
-            else:
-                trainer.real.close()
-                best.stop_requested = True
+            stopped = trainer
             break
-        stability = code_stability(trainer.model, images)[code]
+        stability = code_stability(trainer.model, images)[code.name]
+        model = trainer.model
+        codes.append(model.spec.point_estimate(model.encode(images))[code.name].numpy())
         records.append({"start": i, "seed": cfg.train.seed, "step": trainer.step,
                         "kept": round(stability.kept, 5), "entropy": round(stability.entropy, 5)})
-        if best is None or stability.kept > max(r["kept"] for r in records[:-1]):
-            if best is not None:
-                best.real.close()
-            best, chosen = trainer, i
-        else:
+        finished.append(trainer)
+    for record, value in zip(records, agreement(codes, code.k)):
+        record["agreement"] = round(value, 5)
+    if finished:
+        chosen = pick(records, t.start_score)
+        best = finished[chosen]
+        if stopped is not None:
+            stopped.real.close()
+            best.stop_requested = True
+    else:
+        chosen, best = len(records), stopped
+    for trainer in finished:
+        if trainer is not best:
             trainer.real.close()
     atomic_write_bytes(run.path / "starts.json", json.dumps(
-        {"chosen": chosen, "code": code, "score": "kept: share of real images whose value of the code survives "
-         "small random moves; entropy: mean H(c|x) in nats", "starts": records}, indent=1).encode())
+        {"chosen": chosen, "code": code.name, "score": t.start_score, "scores": SCORES, "starts": records},
+        indent=1).encode())
     chosen_log = run.path / "starts" / f"start-{chosen}" / "metrics.jsonl"
     if chosen_log.exists():  # absent only for a start stopped before its first step
         shutil.copyfile(chosen_log, run.metrics_path)

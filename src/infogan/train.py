@@ -170,7 +170,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, **adam)
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, **adam)
         self.objective = InfoGANObjective(self.model.spec, config.loss.lambda_cat, config.loss.lambda_cont,
-                                          config.loss.consistency)
+                                          config.loss.consistency, config.loss.real_info)
         # Forward passes under bf16 autocast when asked; backward follows the forward's dtypes.
         self.precision = resolve_precision(config.train.precision, self.device)
         self.autocast = functools.partial(
