@@ -113,7 +113,8 @@ VARIANTS = ["reference", "fp32", "bf16", "default", "compiled"]
 
 def make_variant(name: str, data, batch_size: int, device: torch.device):
     """reference, fp32 and bf16 compute the paper's objective, the same maths; default is the preset as it
-    stands: its precision ("auto") and its consistency term, one more D pass over the real batch; compiled is
+    stands: its precision ("auto"), its consistency term (one more D pass over the real batch) and its
+    real-information term (a softmax over the real batch's Q outputs); compiled is
     the default under torch.compile (compiled during the warm-up steps, not timed)."""
     cfg = preset("mnist")
     cfg.optim.batch_size = batch_size
@@ -121,7 +122,7 @@ def make_variant(name: str, data, batch_size: int, device: torch.device):
     cfg.train.compile = name == "compiled"
     if name not in ("default", "compiled"):
         cfg.train.precision = "bf16" if name == "bf16" else "fp32"
-        cfg.loss.consistency = 0.0
+        cfg.loss.consistency = cfg.loss.real_info = 0.0
     trainer = Trainer(cfg, data, device)
     return (ReferenceStep(trainer), "fp32") if name == "reference" else (trainer.train_step, trainer.precision)
 

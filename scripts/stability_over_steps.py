@@ -2,8 +2,10 @@
 
     python scripts/stability_over_steps.py 3:1500 4:1000 0:1000 1:1000 [--every 250] [--out FILE.jsonl]
         [--set SECTION.KEY=VALUE ...]
+    python scripts/stability_over_steps.py 0:750:0 0:750:1 0:750:2 0:750:3 --every 750   # the 4 starts of seed 0
 
-Trains the MNIST preset (one start, as ``Trainer`` alone does) on the bundled digits for each SEED:STEPS and every
+Trains the MNIST preset (one start, as ``Trainer`` alone does) on the bundled digits for each SEED:STEPS (SEED:STEPS:I:
+start I of a run seeded SEED, as ``train.starts`` trains it) and every
 ``--every`` steps prints one JSON line: the seed, the step, the stability of cat0 on the 10,000 digits (kept: share of
 images whose value survives small random moves; entropy: mean H(cat0|x)) and the Hungarian-matched accuracy. The
 evaluation runs in eval mode and draws from its own generator, so the training is the one a run of that seed trains.
@@ -21,6 +23,7 @@ from infogan.config import preset
 from infogan.data import load_dataset
 from infogan.metrics import cluster_score
 from infogan.metrics.stability import code_stability
+from infogan.starts import start_seed
 from infogan.sweep import parse_overrides
 from infogan.train import Hook, Trainer
 
@@ -45,16 +48,16 @@ class Probe(Hook):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("runs", nargs="+", help="SEED:STEPS")
+    p.add_argument("runs", nargs="+", help="SEED:STEPS or SEED:STEPS:START")
     p.add_argument("--every", type=int, default=250)
     p.add_argument("--out", type=Path)
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config overrides")
     args = p.parse_args()
     data = load_dataset("bundled")
     for spec in args.runs:
-        seed, steps = map(int, spec.split(":"))
+        seed, steps, start = (list(map(int, spec.split(":"))) + [0])[:3]
         cfg = preset("mnist")
-        cfg = apply_overrides(cfg, {**parse_overrides(args.set, cfg), "train.seed": seed})
+        cfg = apply_overrides(cfg, {**parse_overrides(args.set, cfg), "train.seed": start_seed(seed, start)})
         Trainer(cfg, data).fit(steps=steps, hooks=[Probe(args.every, data, args.out, args.set)])
 
 

@@ -103,8 +103,8 @@ def test_folder_preset_takes_other_sizes_and_channels():
 
 
 def test_readme_presets_table_matches_the_presets():
-    """README's "Presets" table: preset | data | image | codes | noise | lr D / G | lambda cat / cont | consistency |
-    batch | source."""
+    """README's "Presets" table: preset | data | image | codes | noise | lr D / G | lambda cat / cont |
+    consistency / real info | batch | source."""
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     section = readme.split("### Presets", 1)[1].split("\n#", 1)[0]
     row = re.compile(r"^\| `([\w-]+)` \|(.*)\|$", re.MULTILINE)
@@ -116,5 +116,5 @@ def test_readme_presets_table_matches_the_presets():
         assert cells[3] == str(cfg.latent.noise_dim), name
         assert cells[4] == f"{cfg.optim.lr_d:g} / {cfg.optim.lr_g:g}", name
         assert cells[5] == f"{cfg.loss.lambda_cat:g} / {cfg.loss.lambda_cont:g}", name
-        assert cells[6] == f"{cfg.loss.consistency:g}", name
+        assert cells[6] == f"{cfg.loss.consistency:g} / {cfg.loss.real_info:g}", name
         assert cells[7] == str(cfg.optim.batch_size), name

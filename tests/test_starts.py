@@ -128,3 +128,29 @@ def test_a_step_budget_within_one_start_selects_nothing(tiny_config, tmp_path, m
     tiny_config.train.starts, tiny_config.train.start_steps, tiny_config.train.steps = 3, 4, 4
     result = train(tiny_config, tmp_path / "run", progress=False)
     assert result.step == 4 and not (tmp_path / "run" / "starts.json").exists()
+
+
+def test_a_signal_between_starts_stops_the_run_with_the_best_finished_start(tiny_config, tmp_path, monkeypatch, tiny_data):
+    import os
+    import signal
+
+    import infogan.starts
+
+    monkeypatch.setattr("infogan.api.load_data", lambda config, device: tiny_data)
+    scored = []
+
+    def score_then_terminate(model, images):  # SIGTERM arrives while start 0 is scored: no trainer is running
+        scored.append(1)
+        if len(scored) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return code_stability(model, images)
+
+    monkeypatch.setattr(infogan.starts, "code_stability", score_then_terminate)
+    tiny_config.train.starts, tiny_config.train.start_steps, tiny_config.train.steps = 3, 2, 10
+    before = signal.getsignal(signal.SIGTERM)
+    result = train(tiny_config, tmp_path / "run", progress=False)
+    assert signal.getsignal(signal.SIGTERM) is before  # the handlers are put back
+    assert result.stopped_by_signal and result.step == 2  # start 0's steps, and no more
+    record = json.loads((tmp_path / "run" / "starts.json").read_text())
+    assert [s["start"] for s in record["starts"]] == [0] and record["chosen"] == 0
+    assert load_checkpoint(result.run.latest_checkpoint()).step == 2

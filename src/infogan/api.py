@@ -72,8 +72,14 @@ class TrainResult:
     main: bool = True  # False on the ranks of a torchrun job other than rank 0, which reports for all
 
 
+class _StopRequest:
+    """Where a signal is noted while no trainer is running."""
+
+    stop_requested = False
+
+
 @contextmanager
-def _stop_on_signals(trainer: Trainer) -> Iterator[None]:
+def _stop_on_signals(trainer: Trainer | _StopRequest) -> Iterator[None]:
     """SIGINT/SIGTERM ask the loop to stop after the current step (a second Ctrl-C aborts)."""
 
     def request(signum, frame):
@@ -135,12 +141,17 @@ def train(
     if world.is_main:
         config.save(run.config_path)
     steps = step_budget(config, len(data))
-    if resume:
-        trainer = Trainer.resume(ckpt, data, device, config, world)
-    elif config.train.starts > 1 and (steps is None or steps > config.train.start_steps):  # else nothing to select after
-        trainer = choose_start(config, data, device, run, functools.partial(_fit_start, progress=progress))
-    else:
-        trainer = Trainer(config, data, device, world)
+    # A signal before the loop (while building the trainer, or between starts) stops the run at its first chance.
+    early = _StopRequest()
+    with _stop_on_signals(early):
+        if resume:
+            trainer = Trainer.resume(ckpt, data, device, config, world)
+        elif config.train.starts > 1 and (steps is None or steps > config.train.start_steps):  # else no selection
+            fit_start = functools.partial(_fit_start, progress=progress, early=early)
+            trainer = choose_start(config, data, device, run, fit_start)
+        else:
+            trainer = Trainer(config, data, device, world)
+    trainer.stop_requested = trainer.stop_requested or early.stop_requested
 
     seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
     if seconds is not None and not resume:  # a kept start has spent some of the run's minutes already
@@ -167,8 +178,10 @@ def train(
     return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks, world.is_main)
 
 
-def _fit_start(trainer: Trainer, start_run: RunDir, start: int, progress: bool) -> None:
-    """One of the short starts of ``train.starts``: its losses into ``start_run``, a progress bar, stop on signals."""
+def _fit_start(trainer: Trainer, start_run: RunDir, start: int, progress: bool, early: "_StopRequest") -> None:
+    """One of the short starts of ``train.starts``: its losses into ``start_run``, a progress bar, stop on signals
+    (also on one that came between starts, into ``early``)."""
+    trainer.stop_requested = early.stop_requested
     t = trainer.config.train
     log = MetricsLog(start_run, t.log_every)
     hooks: list[Hook] = [log]

@@ -252,8 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "bf16 where the hardware has it (CUDA, or a CPU with AVX512_BF16 or AMX), else fp32")
     t.add_argument("--starts", type=_positive(int),
                    help="train N short starts (train.start_steps steps each) and keep the one whose categorical code "
-                        "partitions the real images most like the others do (train.start_score; label-free); "
-                        "1: no selection")
+                        "is most stable on real images (train.start_score; label-free); 1: no selection")
     t.add_argument("--compile", action="store_true",
                    help="torch.compile the networks (pays on GPUs; slower than eager on small CPUs)")
     t.add_argument("--sync-batchnorm", action="store_true",

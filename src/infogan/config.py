@@ -109,14 +109,14 @@ class TrainConfig:
     # (CUDA with bf16, or a CPU with AVX512_BF16 or AMX), else fp32.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     # Label-free selection (infogan.starts): train `starts` short starts of `start_steps` steps from different
-    # initialisations, keep the one that `start_score` prefers, and go on with it. "agreement": the start whose
-    # categorical code partitions the real images most like the other starts do; "stability": the start whose
-    # categorical code best survives small moves of the real images.
+    # initialisations, keep the one that `start_score` prefers, and go on with it. "stability": the start whose
+    # categorical code best survives small moves of the real images; "agreement": the start whose categorical
+    # code partitions the real images most like the other starts do.
     # The budget (steps/epochs/minutes) counts the kept start's own steps and time, not the others'; a step budget
     # of at most start_steps trains one start (nothing to select after).
     starts: int = 1
     start_steps: int = 750
-    start_score: Literal["agreement", "stability"] = "agreement"
+    start_score: Literal["stability", "agreement"] = "stability"
     # torch.compile G and D/Q: fused kernels, the same maths. Pays on GPUs; costs its compile time up front
     # and measured slower than eager on a 2-core CPU.
     compile: bool = False
@@ -274,8 +274,7 @@ def mnist() -> Config:
     """Paper Table 1: 62 noise + Cat(10) + 2 x Unif(-1, 1); lr D 2e-4, G 1e-3, Adam beta1 0.5;
     continuous codes with Q's std fixed at 1 and lambda 1, as in the official code. Not in the paper:
     the consistency and real-information terms (weight 1 each), which stop similar digits from sharing code
-    values (0 restores the paper's objective), and 4 starts of 750 steps, the one whose partition of the real
-    digits agrees best with the others' kept (1: no selection)."""
+    values (0 restores the paper's objective), and 4 starts of 750 steps, the most stable kept (1: no selection)."""
     return Config(
         latent=LatentConfig(noise_dim=62, codes=_codes(1, 10, 2, std="fixed")),
         loss=LossConfig(consistency=1.0, real_info=1.0),

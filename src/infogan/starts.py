@@ -3,10 +3,9 @@
 Which digits a categorical code merges is settled early in training and rarely undone later: a seed
 that merges 4 and 9 after a few hundred steps still merges them at the end. So a run may begin with
 ``starts`` short trainings from different initialisations, ``start_steps`` steps each, and go on with
-the one ``start_score`` prefers, without labels: by default the start whose partition of the real
-images agrees best with the other starts' partitions (a merge is a private mistake; the digits are
-what the starts share), or the start whose categorical code is most stable under small moves
-(:mod:`infogan.metrics.stability`). Start 0 uses the run's own seed; start i a seed derived from it.
+the one ``start_score`` prefers, without labels: by default the start whose categorical code is most
+stable under small moves of the real images (:mod:`infogan.metrics.stability`), or the start whose
+partition of the real images agrees best with the other starts' partitions. Start 0 uses the run's own seed; start i a seed derived from it.
 ``starts.json`` in the run directory records every start's seed and scores, and each start's losses
 are kept in ``starts/start-I/metrics.jsonl``; the chosen start's are copied into ``metrics.jsonl``."""
 
@@ -83,10 +82,9 @@ def choose_start(
     """Train ``config.train.starts`` starts for ``config.train.start_steps`` steps each and return the trainer of
     the one ``config.train.start_score`` prefers (no labels either way):
 
-    * ``"agreement"``: the start whose categorical code partitions the real images most like the other starts do
-      (mean NMI). Runs that name the digits agree with each other; a run that merges two digits disagrees with
-      them, and two merged runs rarely merge the same way, so the consensus is the clean partition.
     * ``"stability"``: the start whose categorical code best survives small moves of the real images.
+    * ``"agreement"``: the start whose categorical code partitions the real images most like the other starts do
+      (mean NMI). It finds the clean start when most starts are clean, and misses it when most merge alike.
 
     ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``). A stop
     request (Ctrl-C) during a start drops that start and returns the best finished one, still asked to stop, or
