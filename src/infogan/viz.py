@@ -140,13 +140,13 @@ def figure_png(fig) -> bytes:
 
 
 def loss_curves_png(rows: list[dict]) -> bytes:
-    """D's and G's losses, their GAN parts and the consistency term (when on), over iterations from
-    ``metrics.jsonl`` records."""
+    """D's and G's losses, their GAN parts, the consistency term and the real information (when on), over
+    iterations from ``metrics.jsonl`` records."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
     steps = [r["step"] for r in rows]
     for key, label in (("loss_d", "D + Q loss"), ("loss_g", "G loss"), ("gan_d", "D GAN part"), ("gan_g", "G GAN part"),
-                       ("consistency", "consistency term")):
+                       ("consistency", "consistency term"), ("real_info", "real information (nats)")):
         if rows and key in rows[0]:
             ax.plot(steps, [r[key] for r in rows], label=label, linestyle="-" if key.startswith("loss") else ":")
     ax.set_xlabel("iteration")
