@@ -84,10 +84,11 @@ class InfoGANObjective:
         """H(c) - H(c|x) of Q's posteriors on a batch of real images, summed over categorical codes: the information
         Q's code carries about the images, large when each image gets one value confidently (low H(c|x)) and
         the values are used equally often over the batch (high H(c))."""
+        real = self.spec.split_q(q_real)
         total = q_real.new_zeros((), dtype=torch.float)
         for c in self.spec.codes:
             if c.categorical:
-                log_p = self.spec.split_q(q_real)[c.name].logits.float().log_softmax(1)
+                log_p = real[c.name].logits.float().log_softmax(1)
                 p = log_p.exp()
                 marginal = p.mean(0)
                 total = total - (marginal * marginal.clamp_min(1e-12).log()).sum() + (p * log_p).sum(1).mean()
