@@ -167,7 +167,7 @@ def field_comments(source: str) -> dict[str, dict[str, str]]:
 def _type_name(hint: Any) -> str:
     origin = typing.get_origin(hint)
     if origin is Literal:
-        return " \\| ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in typing.get_args(hint))
+        return ", ".join(f'`"{v}"`' if isinstance(v, str) else f"`{v}`" for v in typing.get_args(hint))
     if origin is list:
         (item,) = typing.get_args(hint)
         return f"array of {_type_name(item)}"
@@ -294,6 +294,8 @@ def config_markdown() -> str:
             hint = hints[f.name]
             if typing.get_origin(hint) is list and dataclasses.is_dataclass(typing.get_args(hint)[0]):
                 kind = f"array of tables, see [`[[{table}.{f.name}]]`](#{table}{f.name})"
+            elif typing.get_origin(hint) is Literal:
+                kind = f"one of {_type_name(hint)}"
             else:
                 kind = f"`{_type_name(hint)}`"
             default = _field_default(f)
