@@ -81,7 +81,7 @@ def _help(action: argparse.Action, formatter: argparse.HelpFormatter) -> str:
     if action.choices is not None and not isinstance(action, argparse._SubParsersAction):
         text = f"{text} (one of: {', '.join(map(str, action.choices))})".strip()
     if action.required and action.option_strings:
-        text = f"required. {text}".strip()
+        text = f"required: {text}" if text else "required"
     return text
 
 
