@@ -77,12 +77,12 @@ def _default(action: argparse.Action) -> str:
 
 
 def _help(action: argparse.Action, formatter: argparse.HelpFormatter) -> str:
-    text = formatter._expand_help(action) if action.help else ""
+    parts = ["required"] if action.required and action.option_strings else []
+    if action.help:
+        parts.append(formatter._expand_help(action))
     if action.choices is not None and not isinstance(action, argparse._SubParsersAction):
-        text = f"{text} (one of: {', '.join(map(str, action.choices))})".strip()
-    if action.required and action.option_strings:
-        text = f"required: {text}" if text else "required"
-    return text
+        parts.append(f"one of: {', '.join(map(str, action.choices))}")
+    return "; ".join(parts)
 
 
 def _exclusive_groups(parser: argparse.ArgumentParser) -> list[str]:
