@@ -1,23 +1,34 @@
 # Two commands do all set-up on a fresh machine:
-#   make demo   create .venv, train the MNIST preset on the bundled digits, write figures + evaluation
-#   make test   create .venv, run the test suite
+#   make demo   create .venv with infogan alone, train the MNIST preset on the bundled digits, write figures + evaluation
+#   make test   create .venv with the test extras too, run the test suite
+# and one more for the documentation site:
+#   make docs   regenerate docs/reference/ from the code, build the site into site/ (mkdocs build --strict)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(shell date +%Y%m%d-%H%M%S)
 RUN ?= runs/demo-$(STAMP)
 
-.PHONY: demo test env browser-deps clean
+.PHONY: demo test docs env env-demo browser-deps clean
 
 env: $(VENV)/.installed
+env-demo: $(VENV)/.installed-demo
 
 # torch==2.13.0 first: a looser pin would pull a multi-GB CUDA build where no torch is installed.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.torch:
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-demo: env
+# The demo needs the package alone: no test extras (pytest, hypothesis, Playwright, ONNX, TensorBoard, MkDocs).
+$(VENV)/.installed-demo: pyproject.toml $(VENV)/.torch
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.torch
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-demo
+
+demo: env-demo
 	$(VENV)/bin/infogan train --out $(RUN)
 	$(VENV)/bin/infogan evaluate $(RUN)
 	$(VENV)/bin/infogan report $(RUN)
@@ -35,5 +46,9 @@ browser-deps:
 test: env browser-deps
 	$(PY) -m pytest
 
+docs: env
+	$(PY) scripts/gen_docs.py
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build site src/*.egg-info .pytest_cache

@@ -1,4 +1,4 @@
-"""Rebuild the README's figures from two finished runs: InfoGAN and its plain-GAN baseline.
+"""Rebuild the docs' figures (docs/mi-*.png, traverse-*.png) from two runs: InfoGAN and its plain-GAN baseline.
 
     python scripts/docs_figures.py RUN_INFOGAN RUN_GAN [--out docs]
 

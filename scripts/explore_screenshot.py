@@ -1,4 +1,4 @@
-"""A screenshot of the latent explorer for the README, taken with headless Chromium (Debian's) and Playwright.
+"""A screenshot of the latent explorer for the docs, taken with headless Chromium (Debian's) and Playwright.
 
     python scripts/explore_screenshot.py RUN_DIR --out docs/explorer.png [--set cat0=3 --set c1=1.0] [--traverse c1]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's results table: the default `infogan train` (MNIST preset, bundled digits, 9 minutes)
+# The paper-objective results table of docs/history.md: the default `infogan train` (MNIST preset, bundled digits, 9 minutes)
 # for several seeds, each followed by `infogan evaluate --json`. One training at a time: 2 cores.
 #   bash scripts/seeds.sh OUT_DIR SEED...
 set -euo pipefail

@@ -24,7 +24,7 @@ def test_merge_of_two_digits_and_the_idle_value():
 
 
 def test_the_three_way_4_7_9_failure():
-    # Seed 2 of the README: 4/9, 7/9 and 4/7 share three values about half and half.
+    # Seed 2 of the paper-objective runs in docs/history.md: 4/9, 7/9 and 4/7 share three values about half and half.
     codes = np.array([0, 1, 2, 4, -1, 7, 6, -1, 9, -1])[LABELS]  # 3, 5 and 8 on the values 4, 7 and 9 leave
     half = (np.arange(len(LABELS)) % 2) == 0
     codes[(LABELS == 4) & half], codes[(LABELS == 4) & ~half] = 3, 8

@@ -102,11 +102,11 @@ def test_folder_preset_takes_other_sizes_and_channels():
         cfg.validate()
 
 
-def test_readme_presets_table_matches_the_presets():
-    """README's "Presets" table: preset | data | image | codes | noise | lr D / G | lambda cat / cont |
-    consistency / real info | batch | source."""
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    section = readme.split("### Presets", 1)[1].split("\n#", 1)[0]
+def test_docs_presets_table_matches_the_presets():
+    """The "Presets" table of docs/guide/configuration.md: preset | data | image | codes | noise | lr D / G |
+    lambda cat / cont | consistency / real info | batch | source."""
+    page = (Path(__file__).parents[1] / "docs" / "guide" / "configuration.md").read_text()
+    section = page.split("\n## Presets", 1)[1].split("\n#", 1)[0]
     row = re.compile(r"^\| `([\w-]+)` \|(.*)\|$", re.MULTILINE)
     rows = {m[1]: [c.strip() for c in m[2].split("|")] for m in row.finditer(section)}
     assert set(rows) == set(EXPERIMENTS)

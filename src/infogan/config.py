@@ -24,19 +24,26 @@ from .files import atomic_write_bytes
 
 @dataclass
 class CodeConfig:
+    # The code's name: cat0, c1... in traversals, --set, evaluation and the explorer.
     name: str
+    # categorical: Cat(k), uniform over k values; continuous: Unif(-1, 1).
     kind: Literal["categorical", "continuous"]
+    # Number of values of a categorical code (at least 2); 0 for a continuous one.
     k: int = 0
     # Q's Gaussian std for a continuous code. "fixed" (the official code's choice) measured
     # better on MNIST than a learned one, whose shrinking std lets c1/c2 steal digit identity.
     std: Literal["exp", "softplus", "fixed"] = "fixed"
+    # Q's std for a continuous code when std is "fixed".
     fixed_std: float = 1.0
 
 
 @dataclass
 class LatentConfig:
+    # Length of the incompressible noise z.
     noise_dim: int = 62
+    # z's distribution: Unif(-1, 1) per entry, or a standard normal.
     noise: Literal["uniform", "normal"] = "uniform"
+    # The latent codes c, in order: their layout in G's input and Q's output.
     codes: list[CodeConfig] = field(default_factory=list)
 
     def spec(self) -> LatentSpec:
@@ -49,7 +56,9 @@ class LatentConfig:
 
 @dataclass
 class ModelConfig:
+    # Network family (infogan.nets): mnist, svhn, celeba, faces, chairs, dsprites or dcgan.
     family: str = "mnist"
+    # G's last activation: sigmoid, images in [0, 1]; tanh, images in [-1, 1].
     output: Literal["sigmoid", "tanh"] = "sigmoid"
     channels: int = 0  # image channels; 0: the data's (a preset that fixes them refuses other data)
     image_size: int = 0  # for size-generic families (dcgan: 32, 64 or 128); 0 for the fixed-size paper families
@@ -60,6 +69,7 @@ class ModelConfig:
 class LossConfig:
     """Weights of the MI term; 0 for every code gives the plain-GAN baseline."""
 
+    # Weight of L_I for the categorical codes (0: no MI pressure on them).
     lambda_cat: float = 1.0
     lambda_cont: float = 1.0  # with std = 1 fixed, lambda * log Q is a squared error at the GAN loss's scale
     # Weight of Q's consistency on moved real images (categorical codes only; see infogan.objective).
@@ -74,17 +84,25 @@ class LossConfig:
 
 @dataclass
 class OptimConfig:
+    # Adam learning rate of D and Q (their shared body and both heads).
     lr_d: float = 2e-4
+    # Adam learning rate of G.
     lr_g: float = 1e-3
+    # Adam's beta1 (0.5, as the official code).
     beta1: float = 0.5
+    # Adam's beta2.
     beta2: float = 0.999
+    # Images per step, the global batch: under torchrun each of N ranks takes batch_size / N.
     batch_size: int = 128
 
 
 @dataclass
 class DataConfig:
+    # Dataset and its options, e.g. "folder:size=64,channels=1" (infogan datasets lists them).
     name: str = "bundled"
+    # Folder with the dataset's files; "": the download cache ($INFOGAN_DATA or ~/.cache/infogan).
     data_dir: str = ""
+    # "train" or "test" (datasets that have a test split).
     split: str = "train"
     # Image files (folder, celeba): "auto" keeps them in memory up to max_memory_mb of decoded images and leaves
     # them on disk past that, decoded batch by batch; "memory" and "disk" force one (see infogan.data.stream).
@@ -97,10 +115,15 @@ class DataConfig:
 class TrainConfig:
     """Budget and bookkeeping. The first of steps / epochs / minutes that is set (> 0) ends training."""
 
+    # Seeds the weights, the latents and the data order.
     seed: int = 0
+    # Budget: train until this many steps in total; 0: not this budget.
     steps: int = 0
+    # Budget: passes over the data; 0: not this budget.
     epochs: float = 0.0
+    # Budget: wall time of this call, in minutes; 0: not this budget.
     minutes: float = 0.0
+    # "auto" (cuda when there is one, else cpu), "cpu", "cuda" or "cuda:N".
     device: str = "auto"
     threads: int = 0  # 0: let torch choose
     deterministic: bool = False  # deterministic kernels only (bit-exact reruns and resumes, also on CUDA)
@@ -115,22 +138,30 @@ class TrainConfig:
     # The budget (steps/epochs/minutes) counts the kept start's own steps and time, not the others'; a step budget
     # of at most start_steps trains one start (nothing to select after).
     starts: int = 1
+    # Steps each start trains before the choice.
     start_steps: int = 750
+    # How the start that goes on is chosen: "stability" or "agreement" (above).
     start_score: Literal["stability", "agreement"] = "stability"
     # torch.compile G and D/Q: fused kernels, the same maths. Pays on GPUs; costs its compile time up front
     # and measured slower than eager on a 2-core CPU.
     compile: bool = False
     # Under torchrun, BatchNorm normalises over the global batch instead of each rank's slice (CUDA only).
     sync_batchnorm: bool = False
+    # Steps between lines of metrics.jsonl (losses, L_I, images/s) and NaN/Inf checks.
     log_every: int = 50
     tensorboard: bool = False  # also write RUN_DIR/tensorboard event files (pip install "infogan[tensorboard]")
+    # Steps between sample grids (samples/) and traversal figures (figures/).
     sample_every: int = 500
+    # Steps between checkpoints (one also at the end, and on Ctrl-C or SIGTERM).
     checkpoint_every: int = 500
+    # How many of the newest checkpoints are kept.
     keep_checkpoints: int = 3
     # On NaN/Inf: "stop", or "rollback" to the newest checkpoint with both learning rates
     # multiplied by rollback_lr_factor, at most max_rollbacks times.
     on_divergence: Literal["stop", "rollback"] = "stop"
+    # With on_divergence = "rollback": the learning rates' factor at each rollback.
     rollback_lr_factor: float = 0.5
+    # With on_divergence = "rollback": rollbacks before the run stops.
     max_rollbacks: int = 3
 
 

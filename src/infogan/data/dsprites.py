@@ -7,7 +7,7 @@ y position (32 values each, 0..1). The images are rendered here, deterministical
 
 Differences from the official renders (which were drawn with Love2D by DeepMind): the shapes'
 pixel sizes, the heart's outline and the position range were chosen here, not copied (see
-README "Datasets"); positions move a shape by whole pixels, 16.5..47.5 on each axis.
+docs/guide/datasets.md); positions move a shape by whole pixels, 16.5..47.5 on each axis.
 """
 
 from __future__ import annotations
