@@ -1,13 +1,16 @@
 """Label-free selection among short starts: seeds, the choice, its records, budgets and stops."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 from infogan.api import train
-from infogan.config import CodeConfig
+from infogan.config import CodeConfig, preset
 from infogan.distributed import World
 from infogan.errors import ConfigError
 from infogan.metrics.stability import code_stability, stability_images
@@ -111,16 +114,35 @@ def test_a_stop_during_a_start_keeps_the_best_finished_start(tiny_config, tiny_d
     assert best.stop_requested and best.step == 2
 
 
-def test_selection_needs_a_categorical_code_and_one_process(tiny_config):
+def test_selection_needs_a_categorical_code(tiny_config):
     tiny_config.train.starts = 2
-    check_starts(tiny_config, World())
-    with pytest.raises(ConfigError, match="torchrun"):
-        check_starts(tiny_config, World(rank=0, size=2))
+    check_starts(tiny_config)
     tiny_config.latent.codes = [CodeConfig(name="c1", kind="continuous")]
     with pytest.raises(ConfigError, match="categorical"):
-        check_starts(tiny_config, World())
+        check_starts(tiny_config)
     tiny_config.train.starts = 1
-    check_starts(tiny_config, World())
+    check_starts(tiny_config)
+
+
+def test_the_default_preset_trains_with_its_starts_under_torchrun(tmp_path):
+    """The default (the mnist preset on the bundled digits, with its starts) on 2 CPU ranks: every rank trains every
+    start, rank 0 chooses, and both go on with that start to the end of the budget."""
+    cfg = preset("mnist")
+    assert cfg.train.starts > 1
+    cfg.train.start_steps, cfg.train.steps, cfg.train.minutes, cfg.train.device = 2, 3, 0.0, "cpu"
+    cfg.train.log_every, cfg.train.sample_every, cfg.train.checkpoint_every = 1, 1000, 1000
+    cfg.save(tmp_path / "default.toml")
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "infogan",
+           "train", "--config", str(tmp_path / "default.toml"), "--out", str(out), "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((out / "starts.json").read_text())
+    assert [s["start"] for s in record["starts"]] == list(range(cfg.train.starts))
+    ckpt = load_checkpoint(RunDir(out).latest_checkpoint())
+    assert ckpt.step == 3 and ckpt.config.train.seed == cfg.train.seed  # the kept start went on as the run
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]  # the chosen start's records, then the run's own
 
 
 def test_a_step_budget_within_one_start_selects_nothing(tiny_config, tmp_path, monkeypatch, tiny_data):

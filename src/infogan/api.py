@@ -136,7 +136,7 @@ def train(
         torch.backends.cudnn.benchmark = False
     device = world.device(config.train.device)
     world.join(device)
-    check_starts(config, world)
+    check_starts(config)
     data = load_data(config, device)
     if world.is_main:
         config.save(run.config_path)
@@ -147,8 +147,8 @@ def train(
         if resume:
             trainer = Trainer.resume(ckpt, data, device, config, world)
         elif config.train.starts > 1 and (steps is None or steps > config.train.start_steps):  # else no selection
-            fit_start = functools.partial(_fit_start, progress=progress, early=early)
-            trainer = choose_start(config, data, device, run, fit_start)
+            fit_start = functools.partial(_fit_start, progress=progress and world.is_main, early=early)
+            trainer = choose_start(config, data, device, run, fit_start, world)
         else:
             trainer = Trainer(config, data, device, world)
     trainer.stop_requested = trainer.stop_requested or early.stop_requested
@@ -178,13 +178,13 @@ def train(
     return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks, world.is_main)
 
 
-def _fit_start(trainer: Trainer, start_run: RunDir, start: int, progress: bool, early: "_StopRequest") -> None:
-    """One of the short starts of ``train.starts``: its losses into ``start_run``, a progress bar, stop on signals
-    (also on one that came between starts, into ``early``)."""
+def _fit_start(trainer: Trainer, start_run: RunDir | None, start: int, progress: bool, early: "_StopRequest") -> None:
+    """One of the short starts of ``train.starts``: its losses into ``start_run`` (rank 0's), a progress bar, stop
+    on signals (also on one that came between starts, into ``early``)."""
     trainer.stop_requested = early.stop_requested
     t = trainer.config.train
     log = MetricsLog(start_run, t.log_every)
-    hooks: list[Hook] = [log]
+    hooks: list[Hook] = [MeanOverRanks(log), log]
     if progress:
         hooks.append(Progress(log, t.start_steps, None, label=f"start {start + 1}/{t.starts}"))
     with _stop_on_signals(trainer):

@@ -90,6 +90,14 @@ class World:
         dist.all_reduce(t, op=op)
         return bool(t.item())
 
+    def broadcast(self, value: int) -> int:
+        """Rank 0's ``value`` on every rank (one CPU broadcast), for a decision only rank 0 takes."""
+        if self.size == 1:
+            return value
+        t = torch.tensor([value])
+        dist.broadcast(t, 0)
+        return int(t.item())
+
     def mean_(self, scalars: Sequence[torch.Tensor]) -> None:
         """Replace each scalar tensor by its mean over the ranks, in place (one all-reduce)."""
         if self.size == 1 or not scalars:

@@ -22,7 +22,7 @@ import torch
 
 from .config import Config
 from .data import ImageData, ImageFiles
-from .distributed import World
+from .distributed import ONE_PROCESS, World
 from .errors import ConfigError
 from .files import atomic_write_bytes
 from .metrics.clustering import confusion_matrix, nmi
@@ -44,15 +44,11 @@ def start_seed(seed: int, start: int) -> int:
     return int.from_bytes(hashlib.sha256(f"infogan-start:{seed}:{start}".encode()).digest()[:4], "little") >> 1
 
 
-def check_starts(config: Config, world: World) -> None:
+def check_starts(config: Config) -> None:
     """Refuse what selection cannot do, before any training."""
-    if config.train.starts <= 1:
-        return
-    if not any(c.categorical for c in config.latent.spec().codes):
+    if config.train.starts > 1 and not any(c.categorical for c in config.latent.spec().codes):
         raise ConfigError("train.starts > 1 scores each start by its categorical code, and this config has none; "
                           "set train.starts = 1")
-    if world.size > 1:
-        raise ConfigError("train.starts > 1 is not supported under torchrun yet; set train.starts = 1")
 
 
 def agreement(codes: list[np.ndarray], k: int) -> list[float]:
@@ -77,7 +73,8 @@ def choose_start(
     data: ImageData | ImageFiles,
     device: torch.device,
     run: RunDir,
-    fit_start: Callable[[Trainer, RunDir, int], None],
+    fit_start: Callable[[Trainer, RunDir | None, int], None],
+    world: World = ONE_PROCESS,
 ) -> Trainer:
     """Train ``config.train.starts`` starts for ``config.train.start_steps`` steps each and return the trainer of
     the one ``config.train.start_score`` prefers (no labels either way):
@@ -86,12 +83,15 @@ def choose_start(
     * ``"agreement"``: the start whose categorical code partitions the real images most like the other starts do
       (mean NMI). It finds the clean start when most starts are clean, and misses it when most merge alike.
 
-    ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``). A stop
+    ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``, None on
+    the ranks of a torchrun job other than rank 0). Under torchrun every rank trains every start in step, rank 0
+    scores them and every rank goes on with the start it chose. A stop
     request (Ctrl-C) during a start drops that start and returns the best finished one, still asked to stop, or
     the stopped start itself when none has finished. The returned trainer carries ``config`` itself (the run's
     seed), so its checkpoints resume as the run."""
     t = config.train
-    images = stability_images(data)  # the same images, whatever the start
+    main = world.is_main
+    images = stability_images(data) if main else None  # the same images, whatever the start
     code = next(c for c in config.latent.spec().codes if c.categorical)
     records: list[dict] = []
     finished: list[Trainer] = []
@@ -100,38 +100,41 @@ def choose_start(
     for i in range(t.starts):
         cfg = copy.deepcopy(config)
         cfg.train.seed = start_seed(t.seed, i)
-        trainer = Trainer(cfg, data, device)
-        start_run = RunDir(run.path / "starts" / f"start-{i}")
-        start_run.path.mkdir(parents=True, exist_ok=True)
-        start_run.metrics_path.unlink(missing_ok=True)  # left by an earlier, killed attempt at this run
+        trainer = Trainer(cfg, data, device, world)
+        start_run = RunDir(run.path / "starts" / f"start-{i}") if main else None
+        if start_run is not None:
+            start_run.path.mkdir(parents=True, exist_ok=True)
+            start_run.metrics_path.unlink(missing_ok=True)  # left by an earlier, killed attempt at this run
         fit_start(trainer, start_run, i)
-        if trainer.stop_requested:
+        if trainer.stop_requested:  # the same on every rank: the loop stops them together
             stopped = trainer
             break
-        stability = code_stability(trainer.model, images)[code.name]
-        model = trainer.model
-        codes.append(model.spec.point_estimate(model.encode(images))[code.name].numpy())
-        records.append({"start": i, "seed": cfg.train.seed, "step": trainer.step,
-                        "kept": round(stability.kept, 5), "entropy": round(stability.entropy, 5)})
         finished.append(trainer)
+        if main:  # rank 0 alone scores: each rank's BatchNorm statistics are its own, and the choice must be one
+            stability = code_stability(trainer.model, images)[code.name]
+            model = trainer.model
+            codes.append(model.spec.point_estimate(model.encode(images))[code.name].numpy())
+            records.append({"start": i, "seed": cfg.train.seed, "step": trainer.step,
+                            "kept": round(stability.kept, 5), "entropy": round(stability.entropy, 5)})
     for record, value in zip(records, agreement(codes, code.k)):
         record["agreement"] = round(value, 5)
     if finished:
-        chosen = pick(records, t.start_score)
+        chosen = world.broadcast(pick(records, t.start_score) if main else 0)
         best = finished[chosen]
         if stopped is not None:
             stopped.real.close()
             best.stop_requested = True
     else:
-        chosen, best = len(records), stopped
+        chosen, best = len(finished), stopped
     for trainer in finished:
         if trainer is not best:
             trainer.real.close()
-    atomic_write_bytes(run.path / "starts.json", json.dumps(
-        {"chosen": chosen, "code": code.name, "score": t.start_score, "scores": SCORES, "starts": records},
-        indent=1).encode())
-    chosen_log = run.path / "starts" / f"start-{chosen}" / "metrics.jsonl"
-    if chosen_log.exists():  # absent only for a start stopped before its first step
-        shutil.copyfile(chosen_log, run.metrics_path)
+    if main:
+        atomic_write_bytes(run.path / "starts.json", json.dumps(
+            {"chosen": chosen, "code": code.name, "score": t.start_score, "scores": SCORES, "starts": records},
+            indent=1).encode())
+        chosen_log = run.path / "starts" / f"start-{chosen}" / "metrics.jsonl"
+        if chosen_log.exists():  # absent only for a start stopped before its first step
+            shutil.copyfile(chosen_log, run.metrics_path)
     best.config = best.model.config = config
     return best
