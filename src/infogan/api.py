@@ -17,7 +17,7 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from .config import Config
+from .config import Config, TrainConfig
 from .data import ImageData, ImageFiles, load_dataset, open_dataset
 from .data.stream import memory_budget
 from .distributed import World
@@ -156,26 +156,39 @@ def train(
     seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
     if seconds is not None and not resume:  # a kept start has spent some of the run's minutes already
         seconds = max(0.0, seconds - trainer.elapsed)
-    log = MetricsLog(run if world.is_main else None, config.train.log_every)
-    every: list[Hook] = [MeanOverRanks(log), log]
-    if world.is_main:
-        if progress:
-            every.append(Progress(log, steps, seconds))
-        samples = Samples(run, config.train.sample_every)
-        every += [
-            samples,
-            Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
-            Figures(run, config.train.sample_every),
-            Report(run),
-        ]
-        if config.train.tensorboard:
-            every.append(TensorBoard(run, log, samples))
-    else:
-        every.append(WeightCheck(config.train.checkpoint_every))  # where rank 0 checks them, before checkpoints
-    every += hooks
+    every = training_hooks(run, config.train, world, steps, seconds, progress) + list(hooks)
     with _stop_on_signals(trainer), closing(trainer.real):
         rollbacks = _fit_rolling_back(trainer, run, steps, seconds, every)
     return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks, world.is_main)
+
+
+def training_hooks(run: RunDir, t: TrainConfig, world: World, steps: int | None, seconds: float | None,
+                   progress: bool) -> list[Hook]:
+    """The built-in hooks of a training, in the order the loop calls them, after a step and at the end alike.
+
+    The order matters where a hook reads what an earlier one left:
+
+    1. ``MeanOverRanks`` (torchrun only) replaces the step's logged terms by their means over the ranks; it must
+       run just before the log, at the log's steps, on every rank (an all-reduce that every rank joins).
+    2. ``MetricsLog`` reads the terms (a device sync), writes ``metrics.jsonl`` (rank 0) and stops every rank on
+       NaN/Inf; its ``last`` record is what Progress, Report and TensorBoard show.
+    3. Rank 0 only: ``Progress`` (shows ``MetricsLog.last``), ``Samples``, ``Checkpoints`` (checks the weights,
+       then saves), ``Figures``, ``Report`` (only at the end, once the log has written the final step) and
+       ``TensorBoard`` (mirrors ``MetricsLog.last`` and ``Samples.last``, so after both).
+       The other ranks run ``WeightCheck`` instead, at the checkpoint steps, so a divergence stops all at once.
+    """
+    log = MetricsLog(run if world.is_main else None, t.log_every)
+    hooks: list[Hook] = [MeanOverRanks(log), log] if world.size > 1 else [log]
+    if not world.is_main:
+        return hooks + [WeightCheck(t.checkpoint_every)]
+    if progress:
+        hooks.append(Progress(log, steps, seconds))
+    samples = Samples(run, t.sample_every)
+    hooks += [samples, Checkpoints(run, t.checkpoint_every, t.keep_checkpoints), Figures(run, t.sample_every),
+              Report(run)]
+    if t.tensorboard:
+        hooks.append(TensorBoard(run, log, samples))
+    return hooks
 
 
 def _fit_start(trainer: Trainer, start_run: RunDir, start: int, progress: bool, early: "_StopRequest") -> None:
