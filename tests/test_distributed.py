@@ -148,7 +148,7 @@ def logged_terms(d, g) -> dict[str, torch.Tensor]:
     """What one rank's step logs, by its key in metrics.jsonl, written out here apart from the code under test."""
     terms = {"loss_d": d.loss, "loss_g": g.loss, "gan_d": d.gan, "gan_g": g.gan, "consistency": d.consistency,
              "real_info": d.real_info}
-    return {**terms, **{f"mi/{name}": value for name, value in d.mi.items()}}
+    return {**terms, **{f"mi/{name}": value for name, value in d.l_i.items()}}
 
 
 def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]], list[dict[str, float]]]:

@@ -143,7 +143,7 @@ class StepOutput:
             out["consistency"] = d.consistency
         if d.real_info is not None:
             out["real_info"] = d.real_info
-        return out | {f"mi/{name}": value for name, value in d.mi.items()}
+        return out | {f"mi/{name}": value for name, value in d.l_i.items()}
 
 
 class Hook:
