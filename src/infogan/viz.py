@@ -156,15 +156,16 @@ def loss_curves_png(rows: list[dict]) -> bytes:
     return figure_png(fig)
 
 
-def mi_vs_entropy_png(rows: list[dict]) -> bytes:
-    """One panel per code: L_I over iterations against the code's entropy H(c), its upper bound for discrete codes."""
+def l_i_png(rows: list[dict], ceilings: dict[str, float]) -> bytes:
+    """One panel per code: L_I over iterations against the most it can reach, ``ceilings[code]``
+    (``CodeSpec.l_i_ceiling``): H(c) for a categorical code, less for a continuous one."""
     plt = _pyplot()
     codes = [k[3:] for k in (rows[0] if rows else {}) if k.startswith("mi/")]
     fig, axes = plt.subplots(1, max(len(codes), 1), figsize=(3.4 * max(len(codes), 1), 3.2), dpi=110, squeeze=False)
     steps = [r["step"] for r in rows]
     for ax, code in zip(axes[0], codes):
         ax.plot(steps, [r[f"mi/{code}"] for r in rows], label="L_I")
-        ax.axhline(rows[0][f"H/{code}"], color="k", linestyle="--", linewidth=1, label=f"H = {rows[0][f'H/{code}']:.3f}")
+        ax.axhline(ceilings[code], color="k", linestyle="--", linewidth=1, label=f"ceiling {ceilings[code]:.3f}")
         ax.set_title(code)
         ax.set_xlabel("iteration")
         ax.legend(loc="best")
