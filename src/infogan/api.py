@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -17,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from .config import Config, TrainConfig
+from .config import Config, TrainConfig, apply_overrides, check_resumable
 from .data import ImageData, ImageFiles, load_dataset, open_dataset
 from .data.stream import memory_budget
 from .distributed import World
@@ -34,29 +33,11 @@ from .starts import check_starts, choose_start
 from .train import Hook, Trainer, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 
-# Keys a resumed run may change: how long and where it runs, never what it computes.
-RESUMABLE = {
-    "train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic",
-    "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor", "train.precision", "train.tensorboard",
-    "train.compile", "data.stream", "data.max_memory_mb", "data.workers",  # in memory or streamed, the batches are the same
-}
-
-
 def load_data(config: Config, device: torch.device) -> ImageData | ImageFiles:
     """The run's data: in memory, or image files left on disk when they are too large for it (`data.stream`)."""
     d = config.data
     return open_dataset(d.name, d.data_dir or None, d.split, stream=d.stream,
                         max_bytes=memory_budget(d.max_memory_mb, device))
-
-
-def check_resumable(config: Config, overrides: dict[str, Any]) -> None:
-    """Refuse overrides that would change what a resumed run of ``config`` computes."""
-    current = dataclasses.asdict(config)
-    changed = sorted(
-        k for k, v in overrides.items() if k not in RESUMABLE and current[k.split(".")[0]][k.split(".")[1]] != v
-    )
-    if changed:
-        raise ConfigError(f"{changed[0]} cannot change when resuming; start a new run with another --out")
 
 
 class DivergenceWarning(UserWarning):
@@ -226,20 +207,6 @@ def _fit_rolling_back(trainer: Trainer, run: RunDir, steps: int | None, seconds:
             rollbacks += 1
             warnings.warn(f"{str(e).split(';')[0]}; rolled back to step {ckpt.step} with lr_d {lr_d:.3g}, lr_g {lr_g:.3g}",
                           DivergenceWarning, stacklevel=2)
-
-
-def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
-    """A copy of ``config`` with dotted keys (``loss.lambda_cat``) replaced, type-checked as TOML would be."""
-    data = dataclasses.asdict(config)
-    for key, value in overrides.items():
-        section, _, name = key.partition(".")
-        data[section][name] = value
-    if any(k in overrides for k in ("train.steps", "train.epochs", "train.minutes")):
-        # A budget given on the command line replaces the config's budget instead of racing it.
-        for k in ("steps", "epochs", "minutes"):
-            if f"train.{k}" not in overrides:
-                data["train"][k] = 0
-    return Config.from_dict(data)
 
 
 def traverse(run_dir: str | Path, out: str | Path, code: str | None = None, lo: float = -2.0, hi: float = 2.0,

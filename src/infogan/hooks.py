@@ -72,7 +72,7 @@ def check_weights(trainer: Trainer) -> None:
 def _diverged(trainer: Trainer, what: str) -> DivergenceError:
     return DivergenceError(
         f"training diverged at step {trainer.step}: {what}; the checkpoints on disk are intact; "
-        "restart with lower --lr-d/--lr-g, or train with --on-divergence rollback"
+        "restart with lower --lr-d/--lr-g, or train with --set train.on_divergence=rollback"
     )
 
 
