@@ -152,11 +152,13 @@ def training_hooks(run: RunDir, t: TrainConfig, world: World, steps: int | None,
     1. ``MeanOverRanks`` (torchrun only) replaces the step's logged terms by their means over the ranks; it must
        run just before the log, at the log's steps, on every rank (an all-reduce that every rank joins).
     2. ``MetricsLog`` reads the terms (a device sync), writes ``metrics.jsonl`` (rank 0) and stops every rank on
-       NaN/Inf; its ``last`` record is what Progress, Report and TensorBoard show.
+       NaN/Inf; Progress and TensorBoard show its ``last`` record, Report reads the file.
     3. Rank 0 only: ``Progress`` (shows ``MetricsLog.last``), ``Samples``, ``Checkpoints`` (checks the weights,
        then saves), ``Figures``, ``Report`` (only at the end, once the log has written the final step) and
        ``TensorBoard`` (mirrors ``MetricsLog.last`` and ``Samples.last``, so after both).
        The other ranks run ``WeightCheck`` instead, at the checkpoint steps, so a divergence stops all at once.
+
+    The short starts of ``train.starts`` (``_fit_start``) run only a log of their own and its progress bar.
     """
     log = MetricsLog(run if world.is_main else None, t.log_every)
     hooks: list[Hook] = [MeanOverRanks(log), log] if world.size > 1 else [log]

@@ -29,8 +29,9 @@ def _key_flag(parser: argparse._ActionsContainer, *names: str, key: str, **kw: A
     """A flag that sets one config key, ``section.name``: the same as ``--set section.name=VALUE``."""
     if kw.get("action") == "store_true":
         kw.update(action="store_const", const=True)
-    elif "metavar" not in kw:
+    elif "metavar" not in kw and "choices" not in kw:
         kw["metavar"] = key.partition(".")[2].upper()
+    kw["help"] = f"{kw['help']} ({key})" if kw.get("help") else key
     parser.add_argument(*names, dest=_KEY + key, **kw)
 
 
