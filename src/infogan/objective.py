@@ -1,6 +1,6 @@
 """The InfoGAN objective: the GAN game plus the variational bound L_I on the codes' mutual information.
 
-The paper (Chen et al. 2016, eq. 5), and the method that computes each symbol::
+The paper's objective (Chen et al. 2016, section 5), and the method that computes each symbol::
 
     min_{G,Q} max_D  V(D, G) - λ L_I(G, Q)
 
@@ -19,7 +19,7 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
       BCE(D(G(z, c)), 1)  -  Σ_i λ_i E[log Q(c_i | G(z, c))]
 
 * The first two terms are -V(D, G) (``Terms.gan``); G's is the non-saturating -E[log D(G(z, c))] in place of
-  E[log(1 - D(G(z, c)))], as the paper advises.
+  E[log(1 - D(G(z, c)))] (Goodfellow et al. 2014), for gradients while D still tells fakes apart easily.
 * w_i = λ_i, or 1 where λ_i = 0 (``lambdas_or_probe``; G's weights are ``lambdas``). Q fits a code whose λ is 0
   as a probe: G gets no gradient from it, and with every λ = 0 (the plain-GAN baseline) Q reads a detached body,
   so D is exactly a plain GAN discriminator and the baseline's L_I can be plotted beside InfoGAN's (the paper's
@@ -28,7 +28,7 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
   Σ over categorical codes of E_x[CE(Q(c | x), Q(c | T(x)))], Q's posterior on a real image moved by a small random
   affine map T (``infogan.augment``) against its posterior on the original, held fixed.
 * R, weight γ_r = ``loss.real_info`` (``real_info``; not in the paper either): Σ over categorical codes of
-  H(E_x Q(c | x)) - E_x H(Q(c | x)), on the real batch.
+  H(E_x Q(c | x)) - E_x H(Q(c | x)), on the real batch (its first ``loss.consistency_batch`` images when set).
 
 Why the added terms. Nothing in L_I prefers a code that names the digit to one that splits two similar digits (4
 and 9) by slant instead: both carry the same information. Slant, size and position change under small affine maps
