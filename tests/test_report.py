@@ -81,6 +81,7 @@ def test_report_shows_the_evaluation_numbers(tiny_run, evaluated, tmp_path, caps
                  html.escape(r["diagnosis_line"]), "not FID"):
         assert text in page
     assert page.count("<td>cat0=") == 10  # the confusion matrix, a row per code value
+    assert f"<td>c1</td><td>{r['mi']['c1']:.3f}</td><td>-0.226</td><td>0.693</td>" in page  # L_I, its ceiling, H(c)
     assert len(_images(page)) == 9
 
 

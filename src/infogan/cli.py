@@ -103,7 +103,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"  {name}: stability {st['kept'] * 100:.1f}% of images keep their value under small moves, "
               f"H({name}|x) {st['entropy']:.3f} nats (label-free)")
     for name, mi in r["mi"].items():
-        print(f"  L_I({name}) = {mi:.3f} nats   H({name}) = {r['entropy'][name]:.3f}")
+        print(f"  L_I({name}) = {mi:.3f} nats   at most {r['l_i_ceiling'][name]:.3f}   "
+              f"H({name}) = {r['entropy'][name]:.3f}")
     if "fd_digits" in r:
         print(f"  FD-digits {r['fd_digits']:.2f} (samples vs data, {r['fd_digits_n'][0]} each; lower is better; not FID)"
               f"  classifier score {r['classifier_score']:.2f} (real data {r['classifier_score_real']:.2f})")

@@ -109,7 +109,10 @@ def _evaluation(r: dict[str, Any] | None, run: RunDir) -> str:
         parts.append(f"<p>Diagnosis: {html.escape(r['diagnosis_line'])}</p>")
     mi = r.get("mi", {})
     if mi:
-        parts.append(_table(["code", "L_I (nats)", "H(c)"], [[n, f"{v:.3f}", f"{r['entropy'][n]:.3f}"] for n, v in mi.items()]))
+        ceiling = r.get("l_i_ceiling", {})  # not in evaluations written before it existed
+        parts.append(_table(["code", "L_I (nats)", "at most", "H(c)"],
+                            [[n, f"{v:.3f}", f"{ceiling[n]:.3f}" if n in ceiling else "", f"{r['entropy'][n]:.3f}"]
+                             for n, v in mi.items()]))
     if "confusion" in r:
         conf = r["confusion"]
         parts.append(f"<p>Confusion of {html.escape(r['code'])} values (rows) against labels (columns):</p>")
