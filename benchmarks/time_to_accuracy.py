@@ -22,11 +22,9 @@ import time
 import torch
 from common import add_machine_args, setup
 
-from infogan.api import apply_overrides
-from infogan.config import preset
+from infogan.config import apply_overrides, parse_overrides, preset
 from infogan.data import load_dataset
 from infogan.metrics import cluster_score
-from infogan.sweep import parse_overrides
 from infogan.train import Hook, Trainer
 
 
@@ -85,7 +83,7 @@ def main() -> None:
     variants = []
     for v in args.variants:
         precision, minutes, *rest = v.split(":", 2)
-        overrides = parse_overrides(rest[0].split(",") if rest else [], preset("mnist"))
+        overrides = parse_overrides(rest[0].split(",") if rest else [])
         variants.append((f"{precision}:{rest[0]}" if rest else precision, float(minutes), overrides))
     eval_data = load_dataset(args.eval_data, args.eval_data_dir, args.eval_split)
     rows = []

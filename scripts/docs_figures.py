@@ -26,7 +26,7 @@ def main() -> None:
     runs = {"InfoGAN": RunDir(args.infogan_run).metrics_path, "GAN (lambda = 0)": RunDir(args.gan_run).metrics_path}
     model = load_model(args.infogan_run)
     for code in model.spec.codes:
-        plot_mi_curves(runs, code.name, args.out / f"mi-{code.name}.png", max_step=args.max_step)
+        plot_mi_curves(runs, code, args.out / f"mi-{code.name}.png", max_step=args.max_step)
     for tag, run in (("infogan", args.infogan_run), ("gan", args.gan_run)):
         m = load_model(run)
         for code in m.spec.codes:

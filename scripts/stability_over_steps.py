@@ -18,13 +18,11 @@ import argparse
 import json
 from pathlib import Path
 
-from infogan.api import apply_overrides
-from infogan.config import preset
+from infogan.config import apply_overrides, parse_overrides, preset
 from infogan.data import load_dataset
 from infogan.metrics import cluster_score
 from infogan.metrics.stability import code_stability
 from infogan.starts import start_seed
-from infogan.sweep import parse_overrides
 from infogan.train import Hook, Trainer
 
 
@@ -57,7 +55,7 @@ def main() -> None:
     for spec in args.runs:
         seed, steps, start = (list(map(int, spec.split(":"))) + [0])[:3]
         cfg = preset("mnist")
-        cfg = apply_overrides(cfg, {**parse_overrides(args.set, cfg), "train.seed": start_seed(seed, start)})
+        cfg = apply_overrides(cfg, {**parse_overrides(args.set), "train.seed": start_seed(seed, start)})
         Trainer(cfg, data).fit(steps=steps, hooks=[Probe(args.every, data, args.out, args.set)])
 
 

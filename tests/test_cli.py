@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from infogan.cli import main
+from infogan.config import Config
 
 
 def run(capsys, *argv):
@@ -34,6 +35,17 @@ def test_resume_continues_and_refuses_new_maths(trained, capsys):
     assert code == 0 and "step 5" in out
     code, _, err = run(capsys, "train", "--resume", "--out", str(trained), "--steps", "6", "--lambda-cat", "2")
     assert code == 1 and "cannot change when resuming" in err and len(err.strip().splitlines()) == 1
+
+
+def test_set_reaches_any_config_key_after_the_flags(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--steps", "1", "--batch-size", "32", "--out", str(tmp_path / "r"), "--quiet",
+                       "--set", "optim.batch_size=16", "--set", "loss.real_info=0", "--set", "train.log_every=7",
+                       "--set", "train.on_divergence=rollback", "--set", "optim.beta2=0.99")
+    assert code == 0, err
+    cfg = Config.load(tmp_path / "r" / "config.toml")
+    assert (cfg.optim.batch_size, cfg.loss.real_info, cfg.train.log_every, cfg.train.on_divergence, cfg.optim.beta2) == (
+        16, 0.0, 7, "rollback", 0.99)
+    assert cfg.loss.consistency == 1.0 and cfg.train.steps == 1  # the rest: the preset's and the flags'
 
 
 def test_training_into_an_existing_run_is_refused(trained, capsys):

@@ -31,7 +31,8 @@ def values(action: argparse.Action):
         st.integers(-3, 12).map(str),
         st.floats(allow_nan=True, allow_infinity=True).map(repr),
         st.text(max_size=6),
-        st.sampled_from(["", "-", "--", "cat0=3", "c1=1e9", "nope=1", "cat0=x", "cpu", "cuda:7", "mnist"]),
+        st.sampled_from(["", "-", "--", "cat0=3", "c1=1e9", "nope=1", "cat0=x", "cpu", "cuda:7", "mnist",
+                         "train.steps=2", "loss.lambda_cat=-1", "optim.lr_d=x", "train.nope=1", "data.name=svhn"]),
     )
     return st.one_of(st.sampled_from(sorted(action.choices)), junk) if action.choices else junk
 

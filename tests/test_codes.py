@@ -89,6 +89,27 @@ def test_mi_lower_bound_limits():
     assert perfect.item() == pytest.approx(math.log(10), abs=1e-4)  # Q recovers c: L_I = H(c)
 
 
+@pytest.mark.parametrize("code, closed_form", [
+    (CodeSpec("c", "categorical", k=10), math.log(10)),
+    (CodeSpec("c", "continuous", std="fixed"), math.log(2) - 0.5 * math.log(2 * math.pi)),  # -0.226
+    (CodeSpec("c", "continuous", std="fixed", fixed_std=0.1), math.log(2) - 0.5 * math.log(2 * math.pi * 0.01)),
+    (CodeSpec("c", "continuous", std="exp"), math.log(2) - 0.5 * math.log(2 * math.pi * 1e-6)),  # the std's clamp
+])
+def test_l_i_ceiling_is_the_bound_of_a_q_that_recovers_every_value(code, closed_form):
+    assert code.l_i_ceiling == pytest.approx(closed_form, rel=1e-12)
+    spec = LatentSpec(0, (code,))
+    target = torch.arange(10) if code.categorical else torch.linspace(-1, 1, 10)
+    if code.categorical:
+        perfect = torch.eye(10) * 100
+    else:  # the mean on the target; a learned std at its smallest
+        perfect = torch.stack([target, torch.full((10,), -100.0)], 1)[:, : code.q_width]
+    bound = spec.mi_lower_bound(spec.log_q(perfect, {"c": target}))["c"].item()
+    assert bound == pytest.approx(code.l_i_ceiling, abs=1e-4)
+    off = perfect.clone()  # a Q that misreads: below the ceiling
+    off[:, 0] = 0.0 if code.categorical else off[:, 0] + 0.5
+    assert spec.mi_lower_bound(spec.log_q(off, {"c": target}))["c"].item() < code.l_i_ceiling - 1e-3
+
+
 def test_split_q_and_point_estimate():
     spec = mnist_spec()
     q = torch.randn(3, spec.q_dim)

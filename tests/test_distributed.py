@@ -144,10 +144,18 @@ def test_a_signal_to_one_rank_stops_all_ranks_after_the_same_step(job):
     assert logged == list(range(1, STOP_AT + 1))  # rank 0 alone writes the log
 
 
-def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]], list[float]]:
+def logged_terms(d, g) -> dict[str, torch.Tensor]:
+    """What one rank's step logs, by its key in metrics.jsonl, written out here apart from the code under test."""
+    terms = {"loss_d": d.loss, "loss_g": g.loss, "gan_d": d.gan, "gan_g": g.gan, "consistency": d.consistency,
+             "real_info": d.real_info}
+    return {**terms, **{f"mi/{name}": value for name, value in d.l_i.items()}}
+
+
+def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]], list[dict[str, float]]]:
     """The 2-rank job in one process, computed as the ranks compute it: each half of every global batch, with its
     rank's latents, through the networks on its own (so BatchNorm normalises over the half), and the gradients of
-    the halves' losses averaged as DDP averages them. Returns the weights after each step and each step's D loss."""
+    the halves' losses averaged as DDP averages them. Returns the weights after each step and each step's logged
+    terms averaged over the ranks (in fp32, as the all-reduce)."""
     t = Trainer(config, load_dataset(config.data.name))
     G, D, spec, objective = t.model.generator, t.model.discriminator, t.model.spec, t.objective
     assert objective.consistency_weight > 0
@@ -159,7 +167,7 @@ def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]]
             p.grad = sum(g / RANKS for g in per_rank)
         opt.step()
 
-    after, loss_d = [], []
+    after, means = [], []
     for step in range(steps):
         xs = t.model.to_net(t.images[t.batches.next()]).chunk(RANKS)
         latents = [spec.sample(len(x), torch.Generator().manual_seed(w.latent_seed(config.train.seed, step)))
@@ -177,8 +185,9 @@ def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]]
             descend(t.opt_g, [g.loss for g in g_terms], list(G.parameters()))
         state = {f"G.{k}": v for k, v in G.state_dict().items()} | {f"D.{k}": v for k, v in D.state_dict().items()}
         after.append({k: v.detach().clone() for k, v in weights(state).items()})
-        loss_d.append((sum(d.loss.detach() for d in d_terms) / RANKS).item())  # fp32, as the all-reduce
-    return after, loss_d
+        per_rank = [logged_terms(d, g) for d, g in zip(d_terms, g_terms)]
+        means.append({k: (sum(terms[k].detach().float() for terms in per_rank) / RANKS).item() for k in per_rank[0]})
+    return after, means
 
 
 def test_a_divergence_stops_every_rank_at_the_same_step(job):
@@ -193,7 +202,7 @@ def test_two_ranks_match_one_process_of_the_same_global_batch(job, one_thread):
     reference's, since a sum of two terms does not depend on their order and halving is exact. With more ranks
     the all-reduce's summation order would differ from any one-process order (fp32 rounding, ~1e-7 relative,
     which Adam's first steps can blow up to ~lr for weights whose gradient is ~0)."""
-    after, loss_d = reference(ddp_config(), STOP_AT)
+    after, means = reference(ddp_config(), STOP_AT)
     run = RunDir(job / "run")
     for step in (2, 4):
         got = weights(load_checkpoint(run.checkpoint_path(step)).tensors)
@@ -201,7 +210,20 @@ def test_two_ranks_match_one_process_of_the_same_global_batch(job, one_thread):
         assert got.keys() == want.keys()
         assert [k for k in got if not torch.equal(got[k], want[k])] == [], f"step {step}"
     logged = [json.loads(line)["loss_d"] for line in run.metrics_path.read_text().splitlines()]
-    assert logged == loss_d  # the log holds the mean over the ranks
+    assert logged == [m["loss_d"] for m in means]  # the log holds the mean over the ranks
+
+
+def test_the_log_holds_the_mean_over_the_ranks_of_every_term(job, one_thread):
+    """Each logged term, real_info and consistency included (both on in this config), is the mean over the ranks,
+    not rank 0's own value."""
+    _, means = reference(ddp_config(), STOP_AT)
+    records = [json.loads(line) for line in RunDir(job / "run").metrics_path.read_text().splitlines()]
+    terms = [{k: v for k, v in r.items() if k not in ("step", "epoch", "time", "img_per_s") and not k.startswith("H/")}
+             for r in records]
+    assert {"consistency", "real_info", "mi/cat0", "mi/c1", "mi/c2"} <= set(means[0])
+    assert [sorted(t) for t in terms] == [sorted(m) for m in means]
+    for step, (got, want) in enumerate(zip(terms, means), start=1):
+        assert [k for k in want if got[k] != want[k]] == [], f"step {step}"
 
 
 def copy_at_step_2(run: Path, dest: Path) -> Path:

@@ -24,7 +24,7 @@ def _grads(module):
 def test_mi_gradient_reaches_generator_and_q_head(tiny_config):
     model, obj, latent, fake = _setup(tiny_config)
     _, q = model.discriminator(fake)
-    mi_only = InfoGANObjective(model.spec, 1.0, 1.0)._mi(q, latent.codes, {"cat0": 1.0, "c1": 1.0, "c2": 1.0})[0]
+    mi_only = InfoGANObjective(model.spec, 1.0, 1.0)._info_loss(q, latent.codes, {"cat0": 1.0, "c1": 1.0, "c2": 1.0})[0]
     mi_only.backward()
     assert all(g is not None and g.abs().sum() > 0 for g in _grads(model.generator).values())
     assert all(g is not None and g.abs().sum() > 0 for n, g in _grads(model.discriminator).items() if n.startswith("q_head"))
@@ -40,7 +40,7 @@ def test_discriminator_loss_trains_d_q_and_body_not_g(tiny_config):
     terms.loss.backward()
     assert all(g is None for g in _grads(model.generator).values())
     assert all(g is not None for g in _grads(model.discriminator).values())
-    assert set(terms.mi) == {"cat0", "c1", "c2"}
+    assert set(terms.l_i) == {"cat0", "c1", "c2"}
 
 
 def test_generator_loss_is_non_saturating_gan_plus_weighted_mi(tiny_config):
@@ -52,7 +52,7 @@ def test_generator_loss_is_non_saturating_gan_plus_weighted_mi(tiny_config):
     expected = expected_gan - log_q["cat0"].mean() - 0.1 * (log_q["c1"].mean() + log_q["c2"].mean())
     assert terms.gan.item() == pytest.approx(expected_gan.item(), rel=1e-5)
     assert terms.loss.item() == pytest.approx(expected.item(), rel=1e-5)
-    assert terms.mi["cat0"].item() == pytest.approx(math.log(10) + log_q["cat0"].mean().item(), rel=1e-5)
+    assert terms.l_i["cat0"].item() == pytest.approx(math.log(10) + log_q["cat0"].mean().item(), rel=1e-5)
 
 
 def test_plain_gan_gives_g_no_mi_gradient_but_still_fits_q(tiny_config):
@@ -72,7 +72,7 @@ def test_plain_gan_gives_g_no_mi_gradient_but_still_fits_q(tiny_config):
     obj.discriminator_loss(d_fake, d_fake, q, latent.codes).loss.backward()
     heads = _grads(model.discriminator)
     assert all(heads[n] is not None for n in heads if n.startswith("q_head"))
-    assert obj.q_weights == {"cat0": 1.0, "c1": 1.0, "c2": 1.0}
+    assert obj.lambdas_or_probe == {"cat0": 1.0, "c1": 1.0, "c2": 1.0}
 
 
 def test_consistency_is_zero_gradient_when_q_agrees_and_pulls_moved_posterior_to_the_original(tiny_config):

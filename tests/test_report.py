@@ -59,6 +59,17 @@ def test_training_writes_a_self_contained_report(tiny_run):
     assert all(g.n_frames == 32 and g.info["loop"] == 0 for g in gifs)  # 17 values out, 15 back
 
 
+def test_l_i_panels_name_the_ceiling_each_code_can_reach(tiny_run):
+    """With Q's std fixed at 1 a continuous code's L_I stays below -0.226 nats, far from H(c) = ln 2: the caption
+    gives that ceiling (the dashed line), not H(c), for c1 and c2, and ln 10 for cat0."""
+    section = re.search(r'<section id="mutual-information">(.*?)</section>', tiny_run.joinpath("report.html").read_text(),
+                        re.S).group(1)
+    caption = html.unescape(re.search(r"<figcaption>(.*?)</figcaption>", section, re.S).group(1))
+    assert "cat0: H(c) = ln 10 = 2.303" in caption
+    for code in ("c1", "c2"):
+        assert f"{code}: ln 2 - ln(2 pi s^2) / 2 = -0.226 with Q's std fixed at s = 1," in caption
+
+
 def test_report_shows_the_evaluation_numbers(tiny_run, evaluated, tmp_path, capsys):
     r = evaluated[1]
     out = tmp_path / "r.html"
@@ -70,6 +81,7 @@ def test_report_shows_the_evaluation_numbers(tiny_run, evaluated, tmp_path, caps
                  html.escape(r["diagnosis_line"]), "not FID"):
         assert text in page
     assert page.count("<td>cat0=") == 10  # the confusion matrix, a row per code value
+    assert f"<td>c1</td><td>{r['mi']['c1']:.3f}</td><td>-0.226</td><td>0.693</td>" in page  # L_I, its ceiling, H(c)
     assert len(_images(page)) == 9
 
 

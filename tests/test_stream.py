@@ -75,7 +75,7 @@ def test_auto_keeps_data_in_memory_up_to_the_budget(pictures, monkeypatch):
     assert isinstance(open_dataset(SPEC, pictures, max_bytes=nbytes), ImageData)
     assert isinstance(open_dataset(SPEC, pictures, max_bytes=nbytes - 1), ImageFiles)
     assert isinstance(open_dataset(SPEC, pictures, stream="memory", max_bytes=1), ImageData)
-    with pytest.raises(ConfigError, match=r"--stream disk \(data.stream\) needs a dataset of image files"):
+    with pytest.raises(ConfigError, match=r"^data.stream=disk needs a dataset of image files"):
         open_dataset("bundled", stream="disk")
     assert isinstance(open_dataset("bundled:n=50", max_bytes=1), ImageData)  # IDX data is always loaded whole
 
@@ -164,8 +164,8 @@ def test_ctrl_c_stops_a_streamed_run_after_its_step_with_a_checkpoint(pictures, 
     tiny_config.train.steps, tiny_config.train.sample_every, tiny_config.train.checkpoint_every = 10**5, 10**5, 10**5
     tiny_config.save(tmp_path / "tiny.toml")
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "infogan", "train", "--config", str(tmp_path / "tiny.toml"), "--stream", "disk",
-               "--workers", "2", "--threads", "1", "--out", str(run), "--quiet"]
+    command = [sys.executable, "-m", "infogan", "train", "--config", str(tmp_path / "tiny.toml"), "--set",
+               "data.stream=disk", "--set", "data.workers=2", "--threads", "1", "--out", str(run), "--quiet"]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
     try:
@@ -182,8 +182,9 @@ def test_ctrl_c_stops_a_streamed_run_after_its_step_with_a_checkpoint(pictures, 
     assert 0 < RunDir(run).load_latest().step < 10**5  # saved on the signal
 
 
-def test_cli_flags_reach_the_config(pictures, tmp_path):
-    assert main(["train", "--data", SPEC, "--data-dir", str(pictures), "--stream", "disk", "--workers", "1",
+def test_cli_flags_and_set_reach_the_config(pictures, tmp_path):
+    assert main(["train", "--data", SPEC, "--data-dir", str(pictures), "--set", "data.stream=disk",
+                 "--set", "data.workers=1",
                  "--batch-size", "16", "--steps", "1", "--device", "cpu", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     config = RunDir(tmp_path / "r").load_latest().config.data
     assert (config.stream, config.workers, config.max_memory_mb) == ("disk", 1, 0)

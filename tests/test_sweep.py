@@ -13,7 +13,7 @@ from infogan.cli import main
 from infogan.errors import ConfigError
 from infogan.metrics import evaluate as evaluate_model
 from infogan.runs import Checkpoint, RunDir
-from infogan.sweep import DISENTANGLEMENT, SeedResult, _reached_budget, _remaining, markdown, parse_overrides, run_sweep, summary
+from infogan.sweep import DISENTANGLEMENT, SeedResult, _reached_budget, _remaining, markdown, run_sweep, summary
 
 FAST_EVAL = {"mi_samples": 200, "quality_samples": 200}
 
@@ -80,12 +80,7 @@ def test_summary_median_and_worst():
     assert "stability" not in no_codes["median"]
 
 
-def test_parse_overrides(tiny_config):
-    assert parse_overrides(["loss.lambda_cont=0.5", "train.device=cpu", "train.deterministic=true"], tiny_config) == {
-        "loss.lambda_cont": 0.5, "train.device": "cpu", "train.deterministic": True}
-    for bad in ("loss.lambda_cont", "lambda_cont=1", "loss.nope=1", "nope.x=1"):
-        with pytest.raises(ConfigError, match="SECTION.KEY=VALUE"):
-            parse_overrides([bad], tiny_config)
+def test_seeds_must_be_distinct(tiny_config):
     with pytest.raises(ConfigError, match="distinct"):
         run_sweep(tiny_config, [1, 1], "unused")
 

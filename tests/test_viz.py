@@ -1,6 +1,7 @@
 import torch
 from PIL import Image
 
+from infogan.codes import CodeSpec
 from infogan.model import InfoGAN
 from infogan.viz import grid, parse_assignments, plot_mi_curves, save_png, traversal
 
@@ -44,5 +45,5 @@ def test_png_and_curve_files(tmp_path):
     assert Image.open(tmp_path / "g.png").size[0] > 0
     m = tmp_path / "metrics.jsonl"
     m.write_text('{"step": 1, "mi/cat0": 0.5, "H/cat0": 2.3}\n{"step": 2, "mi/cat0": 1.5, "H/cat0": 2.3}\n')
-    plot_mi_curves({"InfoGAN": m}, "cat0", tmp_path / "fig.png")
+    plot_mi_curves({"InfoGAN": m}, CodeSpec("cat0", "categorical", k=10), tmp_path / "fig.png")
     assert Image.open(tmp_path / "fig.png").size[0] > 100

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -17,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from .config import Config
+from .config import Config, TrainConfig, apply_overrides, check_resumable
 from .data import ImageData, ImageFiles, load_dataset, open_dataset
 from .data.stream import memory_budget
 from .distributed import World
@@ -34,29 +33,11 @@ from .starts import check_starts, choose_start
 from .train import Hook, Trainer, step_budget
 from .viz import grid, parse_assignments, sample_latent, save_png, traversal_png
 
-# Keys a resumed run may change: how long and where it runs, never what it computes.
-RESUMABLE = {
-    "train.steps", "train.epochs", "train.minutes", "train.device", "train.threads", "train.deterministic",
-    "train.on_divergence", "train.max_rollbacks", "train.rollback_lr_factor", "train.precision", "train.tensorboard",
-    "train.compile", "data.stream", "data.max_memory_mb", "data.workers",  # in memory or streamed, the batches are the same
-}
-
-
 def load_data(config: Config, device: torch.device) -> ImageData | ImageFiles:
     """The run's data: in memory, or image files left on disk when they are too large for it (`data.stream`)."""
     d = config.data
     return open_dataset(d.name, d.data_dir or None, d.split, stream=d.stream,
                         max_bytes=memory_budget(d.max_memory_mb, device))
-
-
-def check_resumable(config: Config, overrides: dict[str, Any]) -> None:
-    """Refuse overrides that would change what a resumed run of ``config`` computes."""
-    current = dataclasses.asdict(config)
-    changed = sorted(
-        k for k, v in overrides.items() if k not in RESUMABLE and current[k.split(".")[0]][k.split(".")[1]] != v
-    )
-    if changed:
-        raise ConfigError(f"{changed[0]} cannot change when resuming; start a new run with another --out")
 
 
 class DivergenceWarning(UserWarning):
@@ -156,26 +137,42 @@ def train(
     seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
     if seconds is not None and not resume:  # a kept start has spent some of the run's minutes already
         seconds = max(0.0, seconds - trainer.elapsed)
-    log = MetricsLog(run if world.is_main else None, config.train.log_every)
-    every: list[Hook] = [MeanOverRanks(log), log]
-    if world.is_main:
-        if progress:
-            every.append(Progress(log, steps, seconds))
-        samples = Samples(run, config.train.sample_every)
-        every += [
-            samples,
-            Checkpoints(run, config.train.checkpoint_every, config.train.keep_checkpoints),
-            Figures(run, config.train.sample_every),
-            Report(run),
-        ]
-        if config.train.tensorboard:
-            every.append(TensorBoard(run, log, samples))
-    else:
-        every.append(WeightCheck(config.train.checkpoint_every))  # where rank 0 checks them, before checkpoints
-    every += hooks
+    every = training_hooks(run, config.train, world, steps, seconds, progress) + list(hooks)
     with _stop_on_signals(trainer), closing(trainer.real):
         rollbacks = _fit_rolling_back(trainer, run, steps, seconds, every)
     return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks, world.is_main)
+
+
+def training_hooks(run: RunDir, t: TrainConfig, world: World, steps: int | None, seconds: float | None,
+                   progress: bool) -> list[Hook]:
+    """The built-in hooks of a training, in the order the loop calls them, after a step and at the end alike.
+
+    The order matters where a hook reads what an earlier one left:
+
+    1. ``MeanOverRanks`` (torchrun only) replaces the step's logged terms by their means over the ranks; it must
+       run just before the log, at the log's steps, on every rank (an all-reduce that every rank joins).
+    2. ``MetricsLog`` reads the terms (a device sync), writes ``metrics.jsonl`` (rank 0) and stops every rank on
+       NaN/Inf; Progress and TensorBoard show its ``last`` record, Report reads the file.
+    3. Rank 0 only: ``Progress`` (shows ``MetricsLog.last``), ``Samples``, ``Checkpoints`` (checks the weights,
+       then saves), ``Figures``, ``Report`` (only at the end, once the log has written the final step) and
+       ``TensorBoard`` (mirrors ``MetricsLog.last`` and ``Samples.last``, so after both).
+       The other ranks run ``WeightCheck`` instead, at the checkpoint steps, so a divergence stops all at once.
+
+    The short starts of ``train.starts`` (``_fit_start``) run only a log of their own (averaged over the ranks) and
+    its progress bar.
+    """
+    log = MetricsLog(run if world.is_main else None, t.log_every)
+    hooks: list[Hook] = [MeanOverRanks(log), log] if world.size > 1 else [log]
+    if not world.is_main:
+        return hooks + [WeightCheck(t.checkpoint_every)]
+    if progress:
+        hooks.append(Progress(log, steps, seconds))
+    samples = Samples(run, t.sample_every)
+    hooks += [samples, Checkpoints(run, t.checkpoint_every, t.keep_checkpoints), Figures(run, t.sample_every),
+              Report(run)]
+    if t.tensorboard:
+        hooks.append(TensorBoard(run, log, samples))
+    return hooks
 
 
 def _fit_start(trainer: Trainer, start_run: RunDir | None, start: int, progress: bool, early: "_StopRequest") -> None:
@@ -213,20 +210,6 @@ def _fit_rolling_back(trainer: Trainer, run: RunDir, steps: int | None, seconds:
             rollbacks += 1
             warnings.warn(f"{str(e).split(';')[0]}; rolled back to step {ckpt.step} with lr_d {lr_d:.3g}, lr_g {lr_g:.3g}",
                           DivergenceWarning, stacklevel=2)
-
-
-def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
-    """A copy of ``config`` with dotted keys (``loss.lambda_cat``) replaced, type-checked as TOML would be."""
-    data = dataclasses.asdict(config)
-    for key, value in overrides.items():
-        section, _, name = key.partition(".")
-        data[section][name] = value
-    if any(k in overrides for k in ("train.steps", "train.epochs", "train.minutes")):
-        # A budget given on the command line replaces the config's budget instead of racing it.
-        for k in ("steps", "epochs", "minutes"):
-            if f"train.{k}" not in overrides:
-                data["train"][k] = 0
-    return Config.from_dict(data)
 
 
 def traverse(run_dir: str | Path, out: str | Path, code: str | None = None, lo: float = -2.0, hi: float = 2.0,

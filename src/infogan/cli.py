@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .config import PRESETS, Config, preset
+from .config import PRESETS, Config, apply_overrides, parse_overrides, preset
 from .data import DATASETS, dataset_name
 from .errors import InfoganError
 
@@ -22,39 +22,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+_KEY = "key:"  # the dest prefix of a flag that stands for a config key: its value is that key's override
+
+
+def _key_flag(parser: argparse._ActionsContainer, *names: str, key: str, **kw: Any) -> None:
+    """A flag that sets one config key, ``section.name``: the same as ``--set section.name=VALUE``."""
+    if kw.get("action") == "store_true":
+        kw.update(action="store_const", const=True)
+    elif "metavar" not in kw and "choices" not in kw:
+        kw["metavar"] = key.partition(".")[2].upper()
+    kw["help"] = f"{kw['help']} ({key})" if kw.get("help") else key
+    parser.add_argument(*names, dest=_KEY + key, **kw)
+
+
+def _add_set(parser: argparse.ArgumentParser, what: str = "") -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help=f"set any config key{what}, e.g. loss.lambda_cont=0.5 or train.on_divergence=rollback "
+                             "(repeatable; after the flags; the value reads as TOML)")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The config keys the command line sets: the key flags given, then ``--set``."""
+    flags = {dest[len(_KEY):]: value for dest, value in vars(args).items()
+             if dest.startswith(_KEY) and value is not None}
+    return flags | parse_overrides(args.set)
+
+
 def _train(args: argparse.Namespace) -> int:
     from . import api
 
-    overrides = {
-        key: value
-        for key, value in {
-            "train.seed": args.seed,
-            "train.steps": args.steps,
-            "train.epochs": args.epochs,
-            "train.minutes": args.minutes,
-            "train.device": args.device,
-            "train.threads": args.threads,
-            "train.deterministic": True if args.deterministic else None,
-            "train.precision": args.precision,
-            "train.compile": True if args.compile else None,
-            "train.starts": args.starts,
-            "train.on_divergence": args.on_divergence,
-            "train.sync_batchnorm": True if args.sync_batchnorm else None,
-            "train.tensorboard": True if args.tensorboard else None,
-            "loss.lambda_cat": args.lambda_cat,
-            "loss.lambda_cont": args.lambda_cont,
-            "loss.consistency": args.consistency,
-            "loss.real_info": args.real_info,
-            "optim.batch_size": args.batch_size,
-            "optim.lr_d": args.lr_d,
-            "optim.lr_g": args.lr_g,
-            "data.name": args.data,
-            "data.data_dir": args.data_dir,
-            "data.stream": args.stream,
-            "data.workers": args.workers,
-        }.items()
-        if value is not None
-    }
+    overrides = _overrides(args)
     if args.resume:
         if args.out is None:
             raise InfoganError("--resume needs --out RUN_DIR naming the run to continue")
@@ -106,7 +103,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"  {name}: stability {st['kept'] * 100:.1f}% of images keep their value under small moves, "
               f"H({name}|x) {st['entropy']:.3f} nats (label-free)")
     for name, mi in r["mi"].items():
-        print(f"  L_I({name}) = {mi:.3f} nats   H({name}) = {r['entropy'][name]:.3f}")
+        print(f"  L_I({name}) = {mi:.3f} nats   at most {r['l_i_ceiling'][name]:.3f}   "
+              f"H({name}) = {r['entropy'][name]:.3f}")
     if "fd_digits" in r:
         print(f"  FD-digits {r['fd_digits']:.2f} (samples vs data, {r['fd_digits_n'][0]} each; lower is better; not FID)"
               f"  classifier score {r['classifier_score']:.2f} (real data {r['classifier_score_real']:.2f})")
@@ -138,12 +136,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .api import apply_overrides
-    from .sweep import SWEEP_MD, parse_overrides, run_sweep
+    from .sweep import SWEEP_MD, run_sweep
 
     config = Config.load(args.config) if args.config else preset(args.preset or "mnist")
-    overrides = parse_overrides(args.set, config)
-    overrides.update({k: v for k, v in (("train.steps", args.steps), ("train.minutes", args.minutes)) if v is not None})
+    overrides = _overrides(args)
     devices = args.devices or []
     if args.parallel > 1:  # that many at a time on the device the seeds would train on
         devices = [apply_overrides(config, overrides).train.device] * args.parallel
@@ -221,48 +217,43 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--config", type=Path, help="TOML config file (e.g. a run's config.toml)")
     t.add_argument("--out", type=Path, help="run directory (default runs/PRESET-TIMESTAMP)")
     budget = t.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=_positive(int), help="train until this many steps in total")
-    budget.add_argument("--epochs", type=_positive(float), help="train for this many passes over the data")
-    budget.add_argument("--minutes", type=_positive(float), help="train for this much wall time (this call)")
-    t.add_argument("--seed", type=int)
-    t.add_argument("--lambda-cat", type=_non_negative, help="MI weight of categorical codes (0: plain GAN)")
-    t.add_argument("--lambda-cont", type=_non_negative, help="MI weight of continuous codes")
-    t.add_argument("--consistency", type=_non_negative,
-                   help="weight of Q's consistency on moved real images (categorical codes; 0: the paper's objective)")
-    t.add_argument("--real-info", type=_non_negative,
-                   help="weight of H(c) - H(c|x) of Q's categorical codes on the real batch (0: the paper's objective)")
-    t.add_argument("--batch-size", type=_positive(int))
-    t.add_argument("--lr-d", type=_positive(float), help="learning rate of D and Q")
-    t.add_argument("--lr-g", type=_positive(float), help="learning rate of G")
-    t.add_argument("--data", type=_dataset, metavar="NAME[:OPTIONS]",
-                   help=f"dataset, one of {', '.join(DATASETS)}, e.g. folder:size=64 (see infogan datasets; "
-                   "default: the preset's, bundled digits)")
-    t.add_argument("--data-dir", help=_DATA_DIR_HELP)
-    t.add_argument("--device", help="auto, cpu, cuda or cuda:N (under torchrun auto and cuda give each rank "
-                   "cuda:LOCAL_RANK)")
-    t.add_argument("--threads", type=_positive(int), help="CPU threads for torch")
-    t.add_argument("--stream", choices=("auto", "memory", "disk"),
-                   help="image files (folder, celeba): auto (default) keeps them in memory while they fit "
-                        "data.max_memory_mb, else decodes batches from disk; memory or disk forces one")
-    t.add_argument("--workers", type=_positive(int),
-                   help="processes decoding batches of data on disk (default: up to 4 per rank)")
-    t.add_argument("--deterministic", action="store_true", help="deterministic kernels only: bit-exact reruns")
-    t.add_argument("--precision", choices=("auto", "fp32", "bf16"),
-                   help="bf16: forward passes under bfloat16 autocast (fp32 weights and losses); auto (default): "
-                        "bf16 where the hardware has it (CUDA, or a CPU with AVX512_BF16 or AMX), else fp32")
-    t.add_argument("--starts", type=_positive(int),
-                   help="train N short starts (train.start_steps steps each) and keep the one whose categorical code "
-                        "is most stable on real images (train.start_score; label-free); 1: no selection")
-    t.add_argument("--compile", action="store_true",
-                   help="torch.compile the networks (pays on GPUs; slower than eager on small CPUs)")
-    t.add_argument("--sync-batchnorm", action="store_true",
-                   help="under torchrun on GPUs: BatchNorm statistics over the global batch, not each rank's slice")
-    t.add_argument("--on-divergence", choices=("stop", "rollback"),
-                   help="on NaN/Inf: stop (default), or roll back to the newest checkpoint with the learning rates halved "
-                        "(train.rollback_lr_factor), at most train.max_rollbacks times")
-    t.add_argument("--tensorboard", action="store_true",
-                   help="also log the metrics and sample grids as TensorBoard events in RUN_DIR/tensorboard "
-                        "(pip install 'infogan[tensorboard]')")
+    _key_flag(budget, "--steps", key="train.steps", type=_positive(int), help="train until this many steps in total")
+    _key_flag(budget, "--epochs", key="train.epochs", type=_positive(float),
+              help="train for this many passes over the data")
+    _key_flag(budget, "--minutes", key="train.minutes", type=_positive(float),
+              help="train for this much wall time (this call)")
+    _key_flag(t, "--seed", key="train.seed", type=int)
+    _key_flag(t, "--lambda-cat", key="loss.lambda_cat", type=_non_negative,
+              help="MI weight of categorical codes (0: plain GAN)")
+    _key_flag(t, "--lambda-cont", key="loss.lambda_cont", type=_non_negative, help="MI weight of continuous codes")
+    _key_flag(t, "--consistency", key="loss.consistency", type=_non_negative,
+              help="weight of Q's consistency on moved real images (categorical codes; 0: the paper's objective)")
+    _key_flag(t, "--real-info", key="loss.real_info", type=_non_negative,
+              help="weight of H(c) - H(c|x) of Q's categorical codes on the real batch (0: the paper's objective)")
+    _key_flag(t, "--batch-size", key="optim.batch_size", type=_positive(int))
+    _key_flag(t, "--lr-d", key="optim.lr_d", type=_positive(float), help="learning rate of D and Q")
+    _key_flag(t, "--lr-g", key="optim.lr_g", type=_positive(float), help="learning rate of G")
+    _key_flag(t, "--data", key="data.name", type=_dataset, metavar="NAME[:OPTIONS]",
+              help=f"dataset, one of {', '.join(DATASETS)}, e.g. folder:size=64 (see infogan datasets; "
+              "default: the preset's, bundled digits)")
+    _key_flag(t, "--data-dir", key="data.data_dir", metavar="DATA_DIR", help=_DATA_DIR_HELP)
+    _key_flag(t, "--device", key="train.device", help="auto, cpu, cuda or cuda:N (under torchrun auto and cuda give "
+              "each rank cuda:LOCAL_RANK)")
+    _key_flag(t, "--threads", key="train.threads", type=_positive(int), help="CPU threads for torch")
+    _key_flag(t, "--deterministic", key="train.deterministic", action="store_true",
+              help="deterministic kernels only: bit-exact reruns")
+    _key_flag(t, "--precision", key="train.precision", choices=("auto", "fp32", "bf16"),
+              help="bf16: forward passes under bfloat16 autocast (fp32 weights and losses); auto (default): "
+                   "bf16 where the hardware has it (CUDA, or a CPU with AVX512_BF16 or AMX), else fp32")
+    _key_flag(t, "--starts", key="train.starts", type=_positive(int),
+              help="train N short starts (train.start_steps steps each) and keep the one whose categorical code "
+                   "is most stable on real images (train.start_score; label-free); 1: no selection")
+    _key_flag(t, "--compile", key="train.compile", action="store_true",
+              help="torch.compile the networks (pays on GPUs; slower than eager on small CPUs)")
+    _key_flag(t, "--tensorboard", key="train.tensorboard", action="store_true",
+              help="also log the metrics and sample grids as TensorBoard events in RUN_DIR/tensorboard "
+                   "(pip install 'infogan[tensorboard]')")
+    _add_set(t, " (the flags above are shorthands for the common ones)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_train)
@@ -333,11 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--preset", choices=sorted(PRESETS), help="paper preset (default mnist)")
     source.add_argument("--config", type=Path, help="TOML config file")
     budget = w.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=_positive(int), help="train each seed until this many steps")
-    budget.add_argument("--minutes", type=_positive(float), help="train each seed for this much wall time")
+    _key_flag(budget, "--steps", key="train.steps", type=_positive(int), help="train each seed until this many steps")
+    _key_flag(budget, "--minutes", key="train.minutes", type=_positive(float),
+              help="train each seed for this much wall time")
     w.add_argument("--out", type=Path, required=True, help="folder: OUT/seed-S per seed, OUT/sweep.md and sweep.json")
-    w.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="config override for every seed, e.g. loss.lambda_cont=0.5 (repeatable)")
+    _add_set(w, " for every seed")
     fan_out = w.add_mutually_exclusive_group()
     fan_out.add_argument("--devices", nargs="+", metavar="D",
                          help="train seeds at the same time, each in an 'infogan train' process, one per device at a "

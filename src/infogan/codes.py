@@ -80,6 +80,18 @@ class CodeSpec:
         """Prior entropy H(c) in nats: ln k, or ln 2 (differential) for Unif(-1, 1)."""
         return math.log(self.k) if self.categorical else math.log(2.0)
 
+    @property
+    def l_i_ceiling(self) -> float:
+        """The most L_I = H(c) + E[log Q(c|x)] can reach for this code with this Q, in nats: Q's best log-likelihood
+        is that of a Q certain of every value. Categorical: log Q <= 0, so H(c) = ln k. Continuous: a Gaussian of
+        std s has log-density at most -ln(2 pi s^2) / 2, at its mean; with the std fixed at s that caps L_I at
+        ln 2 - ln(2 pi s^2) / 2 (-0.226 nats for s = 1, below H(c) however well Q reads c), and a learned std is
+        capped only by its clamp at _MIN_STD (6.68 nats; the differential I(c; x) itself has no ceiling)."""
+        if self.categorical:
+            return self.entropy
+        s = self.fixed_std if self.std == "fixed" else _MIN_STD
+        return self.entropy - 0.5 * math.log(2 * math.pi * s * s)
+
 
 @dataclass(frozen=True)
 class Latent:

@@ -22,6 +22,13 @@ from .errors import ConfigError
 from .files import atomic_write_bytes
 
 
+def _key(default: Any, *, ge: float | None = None, gt: float | None = None, lt: float | None = None,
+         resumable: bool = False) -> Any:
+    """A config field with its default, the range ``Config.validate`` checks (``ge <= v``, ``gt < v``, ``v < lt``)
+    and whether a resumed run may change it (``resumable``: how long and where it runs, never what it computes)."""
+    return field(default=default, metadata={"ge": ge, "gt": gt, "lt": lt, "resumable": resumable})
+
+
 @dataclass
 class CodeConfig:
     # The code's name: cat0, c1... in traversals, --set, evaluation and the explorer.
@@ -60,9 +67,10 @@ class ModelConfig:
     family: str = "mnist"
     # G's last activation: sigmoid, images in [0, 1]; tanh, images in [-1, 1].
     output: Literal["sigmoid", "tanh"] = "sigmoid"
-    channels: int = 0  # image channels; 0: the data's (a preset that fixes them refuses other data)
-    image_size: int = 0  # for size-generic families (dcgan: 32, 64 or 128); 0 for the fixed-size paper families
-    width: int = 0  # dcgan: channels of D's first conv (G mirrors it); 0: the family's default
+    channels: int = _key(0, ge=0)  # image channels; 0: the data's (a preset that fixes them refuses other data)
+    # for size-generic families (dcgan: 32, 64 or 128); 0 for the fixed-size paper families
+    image_size: int = _key(0, ge=0)
+    width: int = _key(0, ge=0)  # dcgan: channels of D's first conv (G mirrors it); 0: the family's default
 
 
 @dataclass
@@ -70,30 +78,32 @@ class LossConfig:
     """Weights of the MI term; 0 for every code gives the plain-GAN baseline."""
 
     # Weight of L_I for the categorical codes (0: no MI pressure on them).
-    lambda_cat: float = 1.0
-    lambda_cont: float = 1.0  # with std = 1 fixed, lambda * log Q is a squared error at the GAN loss's scale
+    lambda_cat: float = _key(1.0, ge=0)
+    # with std = 1 fixed, lambda * log Q is a squared error at the GAN loss's scale
+    lambda_cont: float = _key(1.0, ge=0)
     # Weight of Q's consistency on moved real images (categorical codes only; see infogan.objective).
     # 0 is the paper's objective.
-    consistency: float = 0.0
-    consistency_batch: int = 0  # real images per step that the term moves (the first ones of the batch); 0: all
+    consistency: float = _key(0.0, ge=0)
+    # real images per step that the term moves (the first ones of the batch); 0: all
+    consistency_batch: int = _key(0, ge=0)
     # Weight of Q's information on real images, H(c) - H(c|x) of each categorical code over the real batch
     # (its first consistency_batch images when that is set): confident and balanced; see infogan.objective.
     # 0 is the paper's objective.
-    real_info: float = 0.0
+    real_info: float = _key(0.0, ge=0)
 
 
 @dataclass
 class OptimConfig:
     # Adam learning rate of D and Q (their shared body and both heads).
-    lr_d: float = 2e-4
+    lr_d: float = _key(2e-4, gt=0)
     # Adam learning rate of G.
-    lr_g: float = 1e-3
+    lr_g: float = _key(1e-3, gt=0)
     # Adam's beta1 (0.5, as the official code).
-    beta1: float = 0.5
+    beta1: float = _key(0.5, ge=0, lt=1)
     # Adam's beta2.
-    beta2: float = 0.999
+    beta2: float = _key(0.999, ge=0, lt=1)
     # Images per step, the global batch: under torchrun each of N ranks takes batch_size / N.
-    batch_size: int = 128
+    batch_size: int = _key(128, gt=0)
 
 
 @dataclass
@@ -106,9 +116,12 @@ class DataConfig:
     split: str = "train"
     # Image files (folder, celeba): "auto" keeps them in memory up to max_memory_mb of decoded images and leaves
     # them on disk past that, decoded batch by batch; "memory" and "disk" force one (see infogan.data.stream).
-    stream: Literal["auto", "memory", "disk"] = "auto"
-    max_memory_mb: int = 0  # 0: half of the machine's memory over its ranks, and at most half of a GPU's
-    workers: int = 0  # processes decoding batches of data on disk; 0: up to 4, sharing the CPU cores with other ranks
+    # In memory or streamed, the batches are the same: a resumed run may switch.
+    stream: Literal["auto", "memory", "disk"] = _key("auto", resumable=True)
+    # 0: half of the machine's memory over its ranks, and at most half of a GPU's
+    max_memory_mb: int = _key(0, ge=0, resumable=True)
+    # processes decoding batches of data on disk; 0: up to 4, sharing the CPU cores with other ranks
+    workers: int = _key(0, ge=0, resumable=True)
 
 
 @dataclass
@@ -118,51 +131,52 @@ class TrainConfig:
     # Seeds the weights, the latents and the data order.
     seed: int = 0
     # Budget: train until this many steps in total; 0: not this budget.
-    steps: int = 0
+    steps: int = _key(0, ge=0, resumable=True)
     # Budget: passes over the data; 0: not this budget.
-    epochs: float = 0.0
+    epochs: float = _key(0.0, ge=0, resumable=True)
     # Budget: wall time of this call, in minutes; 0: not this budget.
-    minutes: float = 0.0
+    minutes: float = _key(0.0, ge=0, resumable=True)
     # "auto" (cuda when there is one, else cpu), "cpu", "cuda" or "cuda:N".
-    device: str = "auto"
-    threads: int = 0  # 0: let torch choose
-    deterministic: bool = False  # deterministic kernels only (bit-exact reruns and resumes, also on CUDA)
+    device: str = _key("auto", resumable=True)
+    threads: int = _key(0, ge=0, resumable=True)  # 0: let torch choose
+    # deterministic kernels only (bit-exact reruns and resumes, also on CUDA)
+    deterministic: bool = _key(False, resumable=True)
     # "bf16": matmuls and convolutions under bfloat16 autocast; weights, optimizer state,
     # BatchNorm statistics and losses stay fp32. "auto": bf16 where the hardware computes it natively
     # (CUDA with bf16, or a CPU with AVX512_BF16 or AMX), else fp32.
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = _key("auto", resumable=True)
     # Label-free selection (infogan.starts): train `starts` short starts of `start_steps` steps from different
     # initialisations, keep the one that `start_score` prefers, and go on with it. "stability": the start whose
     # categorical code best survives small moves of the real images; "agreement": the start whose categorical
     # code partitions the real images most like the other starts do.
     # The budget (steps/epochs/minutes) counts the kept start's own steps and time, not the others'; a step budget
     # of at most start_steps trains one start (nothing to select after).
-    starts: int = 1
+    starts: int = _key(1, ge=1)
     # Steps each start trains before the choice.
-    start_steps: int = 750
-    # How the start that goes on is chosen: "stability" or "agreement" (above).
+    start_steps: int = _key(750, ge=1)
     start_score: Literal["stability", "agreement"] = "stability"
     # torch.compile G and D/Q: fused kernels, the same maths. Pays on GPUs; costs its compile time up front
     # and measured slower than eager on a 2-core CPU.
-    compile: bool = False
+    compile: bool = _key(False, resumable=True)
     # Under torchrun, BatchNorm normalises over the global batch instead of each rank's slice (CUDA only).
     sync_batchnorm: bool = False
     # Steps between lines of metrics.jsonl (losses, L_I, images/s) and NaN/Inf checks.
-    log_every: int = 50
-    tensorboard: bool = False  # also write RUN_DIR/tensorboard event files (pip install "infogan[tensorboard]")
+    log_every: int = _key(50, ge=1)
+    # also write RUN_DIR/tensorboard event files (pip install "infogan[tensorboard]")
+    tensorboard: bool = _key(False, resumable=True)
     # Steps between sample grids (samples/) and traversal figures (figures/).
-    sample_every: int = 500
+    sample_every: int = _key(500, ge=1)
     # Steps between checkpoints (one also at the end, and on Ctrl-C or SIGTERM).
-    checkpoint_every: int = 500
+    checkpoint_every: int = _key(500, ge=1)
     # How many of the newest checkpoints are kept.
-    keep_checkpoints: int = 3
+    keep_checkpoints: int = _key(3, ge=1)
     # On NaN/Inf: "stop", or "rollback" to the newest checkpoint with both learning rates
     # multiplied by rollback_lr_factor, at most max_rollbacks times.
-    on_divergence: Literal["stop", "rollback"] = "stop"
+    on_divergence: Literal["stop", "rollback"] = _key("stop", resumable=True)
     # With on_divergence = "rollback": the learning rates' factor at each rollback.
-    rollback_lr_factor: float = 0.5
+    rollback_lr_factor: float = _key(0.5, gt=0, lt=1, resumable=True)
     # With on_divergence = "rollback": rollbacks before the run stops.
-    max_rollbacks: int = 3
+    max_rollbacks: int = _key(3, ge=0, resumable=True)
 
 
 @dataclass
@@ -175,36 +189,12 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def validate(self) -> "Config":
-        """Check ranges that the types alone do not; raise ConfigError naming the key."""
+        """Check what the types alone do not: each key's range (``_key``), the codes, the device; raise ConfigError
+        naming the key."""
         self.latent.spec()  # checks codes, dims and names
-        for key, value in (("loss.lambda_cat", self.loss.lambda_cat), ("loss.lambda_cont", self.loss.lambda_cont),
-                           ("loss.consistency", self.loss.consistency), ("loss.real_info", self.loss.real_info)):
-            if value < 0:
-                raise ConfigError(f"{key} must be >= 0, got {value}")
-        for key in ("channels", "image_size", "width"):
-            if getattr(self.model, key) < 0:
-                raise ConfigError(f"model.{key} must be >= 0, got {getattr(self.model, key)}")
-        if self.loss.consistency_batch < 0:
-            raise ConfigError(f"loss.consistency_batch must be >= 0, got {self.loss.consistency_batch}")
-        for key in ("lr_d", "lr_g", "batch_size"):
-            if getattr(self.optim, key) <= 0:
-                raise ConfigError(f"optim.{key} must be > 0, got {getattr(self.optim, key)}")
-        for key in ("beta1", "beta2"):
-            if not 0 <= getattr(self.optim, key) < 1:
-                raise ConfigError(f"optim.{key} must be in [0, 1), got {getattr(self.optim, key)}")
-        for key in ("max_memory_mb", "workers"):
-            if getattr(self.data, key) < 0:
-                raise ConfigError(f"data.{key} must be >= 0, got {getattr(self.data, key)}")
-        for key in ("steps", "epochs", "minutes", "threads"):
-            if getattr(self.train, key) < 0:
-                raise ConfigError(f"train.{key} must be >= 0, got {getattr(self.train, key)}")
-        for key in ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "starts", "start_steps"):
-            if getattr(self.train, key) < 1:
-                raise ConfigError(f"train.{key} must be >= 1, got {getattr(self.train, key)}")
-        if not 0 < self.train.rollback_lr_factor < 1:
-            raise ConfigError(f"train.rollback_lr_factor must be in (0, 1), got {self.train.rollback_lr_factor}")
-        if self.train.max_rollbacks < 0:
-            raise ConfigError(f"train.max_rollbacks must be >= 0, got {self.train.max_rollbacks}")
+        for section in dataclasses.fields(self):
+            for f in dataclasses.fields(getattr(self, section.name)):
+                _check_range(f"{section.name}.{f.name}", getattr(getattr(self, section.name), f.name), f.metadata)
         if self.train.device not in ("auto", "cpu", "cuda") and not self.train.device.startswith("cuda:"):
             raise ConfigError(f"train.device must be auto, cpu or cuda, got {self.train.device!r}")
         return self
@@ -280,6 +270,89 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
 
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
+
+
+def _check_range(key: str, value: Any, meta: typing.Mapping[str, Any]) -> None:
+    ge, gt, lt = meta.get("ge"), meta.get("gt"), meta.get("lt")
+    if (ge is None or value >= ge) and (gt is None or value > gt) and (lt is None or value < lt):
+        return
+    low = f"[{ge}" if ge is not None else f"({gt}"
+    bound = f"in {low}, {lt})" if lt is not None else (f">= {ge}" if ge is not None else f"> {gt}")
+    raise ConfigError(f"{key} must be {bound}, got {value}")
+
+
+# ---- overrides: SECTION.KEY=VALUE, from --set and from the flags that stand for a key ------------------------
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``--set`` items, ``section.key=value``, as typed values by key, each checked against its field's type. The
+    value reads as TOML (``0.5``, ``true``, ``"x"``, ``[{name = "c1", kind = "continuous"}]``); a key that takes
+    text takes the value as written (``train.device=cuda:1``)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        try:
+            if not sep:
+                raise ConfigError("expected SECTION.KEY=VALUE, e.g. loss.lambda_cont=0.5")
+            hint = _key_type(key)
+            try:
+                value = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = raw
+            if _takes_text(hint) and not isinstance(value, str):
+                value = raw
+            out[key] = _coerce(hint, value, key)
+        except ConfigError as e:
+            raise ConfigError(f"--set {item}: {e}") from None
+    return out
+
+
+def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
+    """A copy of ``config`` with dotted keys (``loss.lambda_cat``) replaced, type-checked as TOML would be."""
+    data = dataclasses.asdict(config)
+    for key, value in overrides.items():
+        _key_type(key)
+        section, _, name = key.partition(".")
+        data[section][name] = value
+    if any(k in overrides for k in ("train.steps", "train.epochs", "train.minutes")):
+        # A budget given on the command line replaces the config's budget instead of racing it.
+        for k in ("steps", "epochs", "minutes"):
+            if f"train.{k}" not in overrides:
+                data["train"][k] = 0
+    return Config.from_dict(data)
+
+
+def check_resumable(config: Config, overrides: dict[str, Any]) -> None:
+    """Refuse overrides that would change what a resumed run of ``config`` computes (keys not ``resumable``)."""
+    current = dataclasses.asdict(config)
+    changed = sorted(key for key, value in overrides.items() if not _field(key).metadata.get("resumable")
+                     and current[key.split(".")[0]][key.split(".")[1]] != value)
+    if changed:
+        raise ConfigError(f"{changed[0]} cannot change when resuming; start a new run with another --out")
+
+
+def _field(key: str) -> dataclasses.Field:
+    """The dataclass field of ``section.key``; ConfigError naming the known ones when there is none."""
+    section, _, name = key.partition(".")
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    if section not in sections:
+        raise ConfigError(f"unknown config key {key}; sections: {', '.join(sections)}")
+    fields = {f.name: f for f in dataclasses.fields(typing.get_type_hints(Config)[section])}
+    if name not in fields:
+        raise ConfigError(f"unknown config key {key}; known keys: {', '.join(sorted(fields))}")
+    return fields[name]
+
+
+def _key_type(key: str) -> Any:
+    """The type of ``section.key`` (ConfigError when there is no such key)."""
+    _field(key)
+    section, _, name = key.partition(".")
+    return typing.get_type_hints(typing.get_type_hints(Config)[section])[name]
+
+
+def _takes_text(hint: Any) -> bool:
+    literal_text = typing.get_origin(hint) is Literal and all(isinstance(a, str) for a in typing.get_args(hint))
+    return hint is str or literal_text
+
 
 
 # ---- presets ------------------------------------------------------------------------

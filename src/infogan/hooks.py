@@ -27,6 +27,8 @@ class MetricsLog(Hook):
 
     Reading losses forces a device sync, so it happens only here, every ``every`` steps."""
 
+    POSITION = ("step", "epoch", "time")  # where in the run a record stands; the other fields are measurements
+
     def __init__(self, run: RunDir | None, every: int):
         self.run, self.every = run, every
         self.last: dict | None = None
@@ -42,18 +44,9 @@ class MetricsLog(Hook):
             "epoch": round(trainer.step / trainer.batches.per_epoch, 3),
             "time": round(trainer.elapsed, 2),
             "img_per_s": round((trainer.step - step0) * trainer.config.optim.batch_size / max(now - t0, 1e-9), 1),
-            "loss_d": out.d.loss.item(),
-            "loss_g": out.g.loss.item(),
-            "gan_d": out.d.gan.item(),
-            "gan_g": out.g.gan.item(),
+            **{key: value.item() for key, value in out.scalars().items()},
+            **{f"H/{c.name}": c.entropy for c in trainer.model.spec.codes},
         }
-        if out.d.consistency is not None:
-            rec["consistency"] = out.d.consistency.item()
-        if out.d.real_info is not None:
-            rec["real_info"] = out.d.real_info.item()
-        for name, value in out.d.mi.items():
-            rec[f"mi/{name}"] = value.item()
-            rec[f"H/{name}"] = trainer.model.spec.code(name).entropy
         self._mark = (trainer.step, now)
         bad = [k for k, v in rec.items() if isinstance(v, float) and not math.isfinite(v)]
         if bad:
@@ -79,7 +72,7 @@ def check_weights(trainer: Trainer) -> None:
 def _diverged(trainer: Trainer, what: str) -> DivergenceError:
     return DivergenceError(
         f"training diverged at step {trainer.step}: {what}; the checkpoints on disk are intact; "
-        "restart with lower --lr-d/--lr-g, or train with --on-divergence rollback"
+        "restart with lower --lr-d/--lr-g, or train with --set train.on_divergence=rollback"
     )
 
 
@@ -157,7 +150,7 @@ class TensorBoard(Hook):
         if rec is None or rec["step"] != trainer.step:
             return
         for key, value in rec.items():
-            if key not in ("step", "epoch", "time"):
+            if key not in MetricsLog.POSITION:
                 self.writer.add_scalar(key, value, trainer.step)
         if self.samples.last is not None and self.samples.last[0] == trainer.step:
             picture = np.array(self.samples.last[1])
@@ -220,7 +213,7 @@ class Figures(Hook):
 class Report(Hook):
     """Writes ``report.html`` (curves, samples, traversals, animations, evaluation) when a run ends."""
 
-    every = 1 << 62  # nothing to do between steps
+    every = None  # nothing to do between steps
 
     def __init__(self, run: RunDir):
         self.run = run

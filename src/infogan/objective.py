@@ -1,32 +1,44 @@
-"""The InfoGAN objective: the GAN game plus the variational MI bound L_I.
+"""The InfoGAN objective: the GAN game plus the variational bound L_I on the codes' mutual information.
 
-Which parameters each term updates (the paper's min_{G,Q} max_D V(D,G) - lambda L_I(G,Q)):
+The paper's objective (Chen et al. 2016, section 5), and the method that computes each symbol::
 
-* D step  ``discriminator_loss``: the GAN loss on real and (detached) fake images, plus
-  ``lambda * -log Q(c|G(z,c))``, and with a consistency weight > 0 the consistency term on real
-  images (below). It updates D's head, Q's head and the body they share.
-* G step  ``generator_loss``: the non-saturating GAN loss plus ``lambda * -log Q(c|G(z,c))``.
-  Its gradient flows through D and Q into G; only G's parameters are stepped.
+    min_{G,Q} max_D  V(D, G) - λ L_I(G, Q)
 
-With every lambda = 0 (the plain-GAN baseline) G gets no MI gradient, and Q is still fitted
-on the fakes as a probe on the detached body, so D is exactly a plain GAN discriminator and
-the baseline's L_I can be plotted beside InfoGAN's (the paper's Figure 1). A code whose
-lambda is 0 next to codes with lambda > 0 is likewise fitted by Q with weight 1.
+    V(D, G)  = E_x[log D(x)] + E_{z,c}[log(1 - D(G(z, c)))]        the GAN game
+    L_I(G, Q) = H(c) + E_{z,c}[log Q(c | G(z, c))]  <=  I(c; G(z, c))  per code: ``LatentSpec.mi_lower_bound``
+    log Q(c | x)   Q's log-likelihood of the code's sampled value      ``LatentSpec.log_q``
+    H(c)           the prior's entropy (ln k; ln 2 for Unif(-1, 1))   ``CodeSpec.entropy``
 
-The consistency term (not in the paper; weight 0 gives the paper's objective) asks Q's posterior
-over each categorical code to stay the same when a real image is moved by a small random affine
-map (``infogan.augment``). Nothing in L_I prefers a code that names the digit to one that splits
-two similar digits (4 and 9) by slant instead: both carry the same information. Slant, size and
-position change under such maps while the digit does not, so the term breaks that tie without
-labels; the continuous codes, which should follow slant and width, are left out of it.
+H(c) is a constant, so maximising L_I is minimising -E[log Q]. Each code i has its own λ_i (``loss.lambda_cat``
+for categorical codes, ``loss.lambda_cont`` for continuous ones). The two steps minimise, with BCE the binary
+cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log(1 - D))::
 
-The real-information term (not in the paper either; weight 0 gives the paper's objective) raises
-H(c) - H(c|x) of Q's categorical posteriors over each batch of real images, the mutual information
-between a real image and its code value under Q (as in IMSAT, Hu et al. 2017). L_I asks Q to recover
-c from G's images only; a seed whose G draws 4 for two values of c and 9 for none leaves Q unsure
-between those two values on real 4s and 9s (high H(c|x)), and the term makes that costly: real
-images must be told apart confidently, with every value in use. It ties Q's reading of the real
-data to the same code that G is asked to express. It assumes classes of similar size.
+    D/Q step  (``discriminator_loss``; updates D's head, Q's head and the body they share):
+      BCE(D(x), 1) + BCE(D(G(z, c)), 0)  -  Σ_i w_i E[log Q(c_i | G(z, c))]  +  γ_c C  -  γ_r R
+    G step    (``generator_loss``; only G is stepped, its gradient flows through D and Q):
+      BCE(D(G(z, c)), 1)  -  Σ_i λ_i E[log Q(c_i | G(z, c))]
+
+* The first two terms are -V(D, G) (``Terms.gan``); G's is the non-saturating -E[log D(G(z, c))] in place of
+  E[log(1 - D(G(z, c)))] (Goodfellow et al. 2014), for gradients while D still tells fakes apart easily.
+* w_i = λ_i, or 1 where λ_i = 0 (``lambdas_or_probe``; G's weights are ``lambdas``). Q fits a code whose λ is 0
+  as a probe: G gets no gradient from it, and with every λ = 0 (the plain-GAN baseline) Q reads a detached body,
+  so D is exactly a plain GAN discriminator and the baseline's L_I can be plotted beside InfoGAN's (the paper's
+  Figure 1).
+* C, weight γ_c = ``loss.consistency`` (``consistency``; not in the paper, 0 gives its objective):
+  Σ over categorical codes of E_x[CE(Q(c | x), Q(c | T(x)))], Q's posterior on a real image moved by a small random
+  affine map T (``infogan.augment``) against its posterior on the original, held fixed.
+* R, weight γ_r = ``loss.real_info`` (``real_info``; not in the paper either): Σ over categorical codes of
+  H(E_x Q(c | x)) - E_x H(Q(c | x)), on the real batch (its first ``loss.consistency_batch`` images when set).
+
+Why the added terms. Nothing in L_I prefers a code that names the digit to one that splits two similar digits (4
+and 9) by slant instead: both carry the same information. Slant, size and position change under small affine maps
+while the digit does not, so C breaks that tie without labels; the continuous codes, which should follow slant and
+width, are left out of it. R is the mutual information between a real image and its code value under Q (as in
+IMSAT, Hu et al. 2017). L_I asks Q to recover c from G's images only; a seed whose G draws 4 for two values of c and
+9 for none leaves Q unsure between those two values on real 4s and 9s (high H(c|x)), and R makes that costly: real
+images must be told apart confidently, with every value in use. It ties Q's reading of the real data to the same
+code that G is asked to express. It assumes classes of similar size. Both stay 0 when every λ is 0 or there is no
+categorical code.
 """
 
 from __future__ import annotations
@@ -45,7 +57,7 @@ class Terms:
 
     loss: torch.Tensor
     gan: torch.Tensor
-    mi: dict[str, torch.Tensor]  # L_I per code (nats), a lower bound of I(c; G(z, c))
+    l_i: dict[str, torch.Tensor]  # L_I per code (nats): the bound, not the mutual information I(c; G(z, c)) itself
     consistency: torch.Tensor | None = None  # the consistency term, when it is on
     real_info: torch.Tensor | None = None  # H(c) - H(c|x) on the real batch (nats), when its term is on
 
@@ -54,16 +66,17 @@ class InfoGANObjective:
     def __init__(self, spec: LatentSpec, lambda_cat: float, lambda_cont: float, consistency: float = 0.0,
                  real_info: float = 0.0):
         self.spec = spec
-        self.lambdas = {c.name: lambda_cat if c.categorical else lambda_cont for c in spec.codes}
+        self.lambdas = {c.name: lambda_cat if c.categorical else lambda_cont for c in spec.codes}  # λ_i: G's weights
         self.plain_gan = all(v == 0 for v in self.lambdas.values())
         # The plain GAN keeps Q a probe that cannot shape D, so it has no consistency term either.
         useful = any(c.categorical for c in spec.codes) and not self.plain_gan
         self.consistency_weight = consistency if useful else 0.0
         self.real_info_weight = real_info if useful else 0.0
-        # Q is always fitted: a code without MI weight is fitted with weight 1 as a probe.
-        self.q_weights = {n: (v if v > 0 else 1.0) for n, v in self.lambdas.items()}
+        # w_i, the D/Q step's: Q is always fitted, a code without weight in G's loss with weight 1 as a probe.
+        self.lambdas_or_probe = {n: (v if v > 0 else 1.0) for n, v in self.lambdas.items()}
 
-    def _mi(self, q_out: torch.Tensor, targets: dict[str, torch.Tensor], weights: dict[str, float]):
+    def _info_loss(self, q_out: torch.Tensor, targets: dict[str, torch.Tensor], weights: dict[str, float]):
+        """-Σ_i weights_i E[log Q(c_i | x)], and L_I per code (detached, for the log)."""
         log_q = self.spec.log_q(q_out, targets)
         loss = sum((-weights[n] * lq.mean() for n, lq in log_q.items()), q_out.new_zeros(()))
         bound = {n: b.detach() for n, b in self.spec.mi_lower_bound(log_q).items()}
@@ -103,7 +116,7 @@ class InfoGANObjective:
         gan = F.binary_cross_entropy_with_logits(
             d_real.float(), torch.ones_like(d_real, dtype=torch.float)
         ) + F.binary_cross_entropy_with_logits(d_fake.float(), torch.zeros_like(d_fake, dtype=torch.float))
-        loss, bound = self._mi(q_fake, targets, self.q_weights)
+        loss, bound = self._info_loss(q_fake, targets, self.lambdas_or_probe)
         loss, consistency, real_info = gan + loss, None, None
         if q_moved is not None:
             consistency = self.consistency(q_real, q_moved)
@@ -116,5 +129,5 @@ class InfoGANObjective:
     def generator_loss(self, d_fake: torch.Tensor, q_fake: torch.Tensor, targets: dict[str, torch.Tensor]) -> Terms:
         # Non-saturating: G maximises log D(G(z, c)) rather than minimising log(1 - D).
         gan = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake, dtype=torch.float))
-        mi_loss, bound = self._mi(q_fake, targets, self.lambdas)
-        return Terms(gan + mi_loss, gan.detach(), bound)
+        info_loss, bound = self._info_loss(q_fake, targets, self.lambdas)
+        return Terms(gan + info_loss, gan.detach(), bound)

@@ -13,16 +13,14 @@ from .train import Hook, StepOutput, Trainer
 
 
 class MeanOverRanks(Hook):
-    """Replaces the step's losses and L_I by their means over the ranks, in place, whenever ``log`` is about
-    to read them: put it just before ``log``."""
+    """Replaces the step's logged terms (``StepOutput.scalars``) by their means over the ranks, in place, whenever
+    ``log`` is about to read them: put it just before ``log``."""
 
     def __init__(self, log: MetricsLog):
         self.log, self.every = log, log.every
 
     def after_step(self, trainer: Trainer, out: StepOutput) -> None:
-        terms = (out.d, out.g)
-        trainer.world.mean_([t for x in terms for t in (x.loss, x.gan, *x.mi.values())]
-                            + ([out.d.consistency] if out.d.consistency is not None else []))
+        trainer.world.mean_(list(out.scalars().values()))
 
     def end(self, trainer: Trainer, completed: bool) -> None:
         # The log's own test for logging the final step; it holds the same on every rank.

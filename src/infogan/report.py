@@ -1,7 +1,7 @@
 """``report.html``: one self-contained page per run (every image inlined, nothing fetched).
 
 Sections: the evaluation numbers (``evaluation.json``, if the run was evaluated), loss curves and
-L_I against H(c) (from ``metrics.jsonl``), the sample grids saved over training, a traversal per
+L_I against the most it can reach (from ``metrics.jsonl``), the sample grids saved over training, a traversal per
 code and an animated GIF per continuous code (both drawn from the newest weights), and the config.
 """
 
@@ -17,7 +17,7 @@ from .files import atomic_write_bytes
 from .metrics.digit_classifier import describe, load_classifier
 from .model import InfoGAN
 from .runs import RunDir, load_model
-from .viz import code_animation_gif, grid, loss_curves_png, mi_vs_entropy_png, png_bytes, read_metrics, traversal
+from .viz import code_animation_gif, grid, l_i_png, loss_curves_png, png_bytes, read_metrics, traversal
 
 REPORT = "report.html"
 MAX_SAMPLE_GRIDS = 12  # evenly spaced over training, the newest always shown
@@ -46,8 +46,8 @@ def render(run: RunDir, model: InfoGAN) -> str:
     sections = [
         ("evaluation", "Evaluation", _evaluation(evaluation, run)),
         ("losses", "Losses", _img(loss_curves_png(rows), "loss curves") if rows else _note("no metrics.jsonl yet")),
-        ("mutual-information", "L_I against H(c)",
-         _img(mi_vs_entropy_png(rows), "L_I per code") if rows else _note("no metrics.jsonl yet")),
+        ("mutual-information", "L_I against the most it can reach",
+         _l_i(rows, model) if rows else _note("no metrics.jsonl yet")),
         ("samples", "Samples over training (one fixed latent batch)", _samples(run)),
         ("traversals", "Traversals (rows fix the noise, columns vary one code)", _traversals(model)),
         ("animations", "Continuous codes swept from -2 to 2 and back", _animations(model)),
@@ -109,12 +109,33 @@ def _evaluation(r: dict[str, Any] | None, run: RunDir) -> str:
         parts.append(f"<p>Diagnosis: {html.escape(r['diagnosis_line'])}</p>")
     mi = r.get("mi", {})
     if mi:
-        parts.append(_table(["code", "L_I (nats)", "H(c)"], [[n, f"{v:.3f}", f"{r['entropy'][n]:.3f}"] for n, v in mi.items()]))
+        ceiling = r.get("l_i_ceiling", {})  # not in evaluations written before it existed
+        parts.append(_table(["code", "L_I (nats)", "at most", "H(c)"],
+                            [[n, f"{v:.3f}", f"{ceiling[n]:.3f}" if n in ceiling else "", f"{r['entropy'][n]:.3f}"]
+                             for n, v in mi.items()]))
     if "confusion" in r:
         conf = r["confusion"]
         parts.append(f"<p>Confusion of {html.escape(r['code'])} values (rows) against labels (columns):</p>")
         parts.append(_table([""] + list(range(len(conf[0]))), [[f"{r['code']}={v}"] + row for v, row in enumerate(conf)]))
     return "\n".join(parts)
+
+
+def _l_i(rows: list[dict[str, Any]], model: InfoGAN) -> str:
+    """L_I per code with its ceiling, and a caption that says where each ceiling comes from."""
+    ceilings = {c.name: c.l_i_ceiling for c in model.spec.codes}
+    why = []
+    for c in model.spec.codes:
+        if c.categorical:
+            why.append(f"{c.name}: H(c) = ln {c.k} = {c.l_i_ceiling:.3f}, reached when Q is sure of every value")
+        elif c.std == "fixed":
+            why.append(f"{c.name}: ln 2 - ln(2 pi s^2) / 2 = {c.l_i_ceiling:.3f} with Q's std fixed at "
+                       f"s = {c.fixed_std:g}, below H(c) = ln 2 = {c.entropy:.3f} however well Q reads the code: "
+                       "a Gaussian of std s has log-density at most -ln(2 pi s^2) / 2, even at its mean")
+        else:
+            why.append(f"{c.name}: {c.l_i_ceiling:.3f}, set only by the smallest std Q may learn; a continuous code's "
+                       f"L_I can pass H(c) = ln 2 = {c.entropy:.3f}")
+    caption = "Dashed: the most L_I can reach with this Q. " + "; ".join(why) + "."
+    return _img(l_i_png(rows, ceilings), "L_I per code", caption=caption)
 
 
 def _samples(run: RunDir) -> str:

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import api
-from .config import Config
+from .config import Config, apply_overrides, check_resumable
 from .distributed import resolve_device
 from .errors import ConfigError, DivergenceError, InfoganError
 from .files import atomic_write_bytes
@@ -105,22 +104,6 @@ class _Outcome:
 _Ended = tuple[_Seed, _Outcome]  # a seed whose training has ended, and how
 
 
-def parse_overrides(items: list[str], config: Config) -> dict[str, Any]:
-    """``section.key=value`` items; values read as TOML (``0.5``, ``true``, ``"x"``), else as plain text."""
-    sections = dataclasses.asdict(config)
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        section, dot, name = key.strip().partition(".")
-        if not sep or not dot or section not in sections or name not in sections[section]:
-            raise ConfigError(f"--set {item}: expected SECTION.KEY=VALUE with a known key, e.g. loss.lambda_cont=0.5")
-        try:
-            out[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            out[key.strip()] = raw
-    return out
-
-
 def run_sweep(config: Config, seeds: list[int], out: str | Path, overrides: dict[str, Any] | None = None, *,
               devices: Sequence[str] = (), progress: bool = True, evaluate_kw: dict[str, Any] | None = None,
               log: Callable[[str], None] = print) -> Sweep:
@@ -152,7 +135,7 @@ def run_sweep(config: Config, seeds: list[int], out: str | Path, overrides: dict
 
 def _plan(config: Config, seed: int, out: Path, overrides: dict[str, Any]) -> _Seed:
     seed_overrides = {**overrides, "train.seed": seed}
-    target = api.apply_overrides(config, seed_overrides)
+    target = apply_overrides(config, seed_overrides)
     if not (target.train.steps or target.train.epochs or target.train.minutes):
         raise ConfigError("no training budget: set --steps or --minutes, or one in the config")
     run = RunDir(out / f"seed-{seed}")
@@ -162,7 +145,7 @@ def _plan(config: Config, seed: int, out: Path, overrides: dict[str, Any]) -> _S
     if _reached_budget(target, ckpt):
         return _Seed(seed, run, config, seed_overrides, target, trained=True)
     remaining = _remaining(target, ckpt, seed_overrides)
-    api.check_resumable(ckpt.config, remaining)
+    check_resumable(ckpt.config, remaining)
     return _Seed(seed, run, config, remaining, target, resume_from=ckpt.step)
 
 
@@ -219,7 +202,7 @@ def _one_after_another(plans: list[_Seed], progress: bool, log: Callable[[str], 
 def _check_side_by_side(target: Config, devices: Sequence[str]) -> None:
     for device in devices:
         try:
-            resolve_device(api.apply_overrides(target, {"train.device": device}).train.device)  # a known one, present
+            resolve_device(apply_overrides(target, {"train.device": device}).train.device)  # a known one, present
         except InfoganError as e:
             raise ConfigError(f"--devices {device}: {e}") from None
     t = target.train

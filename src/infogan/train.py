@@ -134,11 +134,23 @@ class StepOutput:
     d: Terms
     g: Terms
 
+    def scalars(self) -> dict[str, torch.Tensor]:
+        """The step's terms that are logged, by their key in ``metrics.jsonl``: the one list that the metrics log
+        writes, the ranks of a torchrun job average and TensorBoard plots. L_I is the D/Q step's."""
+        d, g = self.d, self.g
+        out = {"loss_d": d.loss, "loss_g": g.loss, "gan_d": d.gan, "gan_g": g.gan}
+        if d.consistency is not None:
+            out["consistency"] = d.consistency
+        if d.real_info is not None:
+            out["real_info"] = d.real_info
+        return out | {f"mi/{name}": value for name, value in d.l_i.items()}
+
 
 class Hook:
-    """Called after every ``every``-th step, plus once at the start and once at the end."""
+    """Called after every ``every``-th step, plus once at the start and once at the end; ``every = None``: only at
+    the start and the end."""
 
-    every: int = 1
+    every: int | None = 1
 
     def start(self, trainer: "Trainer") -> None: ...
 
@@ -251,7 +263,7 @@ class Trainer:
                 out = self.last_output = self.train_step()
                 self.elapsed = start_elapsed + time.perf_counter() - t0
                 for h in hooks:
-                    if self.step % h.every == 0:
+                    if h.every is not None and self.step % h.every == 0:
                         h.after_step(self, out)
             self.stop_requested = self.world.any(self.stop_requested)  # a signal to one rank stopped them all
             completed = True

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .codes import Latent
+from .codes import CodeSpec, Latent
 from .errors import ConfigError
 from .files import atomic_write_bytes
 from .model import InfoGAN
@@ -102,19 +102,17 @@ def read_metrics(path: str | Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
-def plot_mi_curves(runs: dict[str, str | Path], code: str, path: str | Path, max_step: int | None = None) -> None:
-    """L_I of one code over iterations for several runs, with H(c) drawn (the paper's Figure 1)."""
+def plot_mi_curves(runs: dict[str, str | Path], code: CodeSpec, path: str | Path, max_step: int | None = None) -> None:
+    """L_I of one code over iterations for several runs, with the most it can reach drawn (the paper's Figure 1;
+    ``CodeSpec.l_i_ceiling``: H(c) for a categorical code)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
-    entropy = None
     for label, metrics in runs.items():
         rows = [r for r in read_metrics(metrics) if max_step is None or r["step"] <= max_step]
-        ax.plot([r["step"] for r in rows], [r[f"mi/{code}"] for r in rows], label=label)
-        entropy = rows[0][f"H/{code}"] if rows else entropy
-    if entropy is not None:
-        ax.axhline(entropy, color="k", linestyle="--", linewidth=1, label=f"H({code}) = {entropy:.3f}")
+        ax.plot([r["step"] for r in rows], [r[f"mi/{code.name}"] for r in rows], label=label)
+    ax.axhline(code.l_i_ceiling, color="k", linestyle="--", linewidth=1, label=f"ceiling {code.l_i_ceiling:.3f}")
     ax.set_xlabel("iteration")
-    ax.set_ylabel(f"L_I({code}) [nats]")
+    ax.set_ylabel(f"L_I({code.name}) [nats]")
     ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
@@ -156,15 +154,16 @@ def loss_curves_png(rows: list[dict]) -> bytes:
     return figure_png(fig)
 
 
-def mi_vs_entropy_png(rows: list[dict]) -> bytes:
-    """One panel per code: L_I over iterations against the code's entropy H(c), its upper bound for discrete codes."""
+def l_i_png(rows: list[dict], ceilings: dict[str, float]) -> bytes:
+    """One panel per code: L_I over iterations against the most it can reach, ``ceilings[code]``
+    (``CodeSpec.l_i_ceiling``): H(c) for a categorical code, less for a continuous one."""
     plt = _pyplot()
     codes = [k[3:] for k in (rows[0] if rows else {}) if k.startswith("mi/")]
     fig, axes = plt.subplots(1, max(len(codes), 1), figsize=(3.4 * max(len(codes), 1), 3.2), dpi=110, squeeze=False)
     steps = [r["step"] for r in rows]
     for ax, code in zip(axes[0], codes):
         ax.plot(steps, [r[f"mi/{code}"] for r in rows], label="L_I")
-        ax.axhline(rows[0][f"H/{code}"], color="k", linestyle="--", linewidth=1, label=f"H = {rows[0][f'H/{code}']:.3f}")
+        ax.axhline(ceilings[code], color="k", linestyle="--", linewidth=1, label=f"ceiling {ceilings[code]:.3f}")
         ax.set_title(code)
         ax.set_xlabel("iteration")
         ax.legend(loc="best")

@@ -182,8 +182,8 @@ def open_dataset(spec: str, data_dir: str | os.PathLike[str] | None = None, spli
     if stream == "memory" or (stream == "auto" and entry.find is None):
         return load_dataset(spec, data_dir, split)
     if entry.find is None:
-        raise ConfigError(f"--stream disk (data.stream) needs a dataset of image files (folder, celeba); {entry.name} "
-                          "is always loaded whole, so use --stream auto")
+        raise ConfigError(f"data.stream=disk needs a dataset of image files (folder, celeba); {entry.name} "
+                          "is always loaded whole, so use data.stream=auto")
     files = entry.find(_path(data_dir), split, opts)
     if stream == "auto" and (max_bytes is None or files.nbytes <= max_bytes):
         return _grey(files.name, files.load(), None)

@@ -67,6 +67,7 @@ def evaluate(
     mi = mi_on_samples(model, mi_samples)
     result["mi"] = mi
     result["entropy"] = {name: model.spec.code(name).entropy for name in mi}
+    result["l_i_ceiling"] = {name: model.spec.code(name).l_i_ceiling for name in mi}  # below H(c) for a fixed std
     result.update(quality_of_samples(model, data, quality_samples))
     if data.factors is not None:  # dSprites: Q as an encoder of the known factors
         result["disentanglement"] = disentanglement_scores(model, data).to_dict()
