@@ -154,6 +154,7 @@ class TrainConfig:
     starts: int = _key(1, ge=1)
     # Steps each start trains before the choice.
     start_steps: int = _key(750, ge=1)
+    # How the start that goes on is chosen: "stability" or "agreement" (above).
     start_score: Literal["stability", "agreement"] = "stability"
     # torch.compile G and D/Q: fused kernels, the same maths. Pays on GPUs; costs its compile time up front
     # and measured slower than eager on a 2-core CPU.
