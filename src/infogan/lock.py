@@ -60,7 +60,7 @@ def hold(run_dir: str | Path) -> Iterator[None]:
         yield
     finally:
         os.ftruncate(fd, 0)  # a clean end: the next holder finds no text, so no warning
-        if created and os.listdir(run_dir) == [LOCK]:  # still holding the lock: no one else can be inside
+        if created and os.listdir(run_dir) == [LOCK]:  # still held, so no other training is about to write here
             (run_dir / LOCK).unlink()
             run_dir.rmdir()
         _held.discard(fd)
