@@ -1,11 +1,16 @@
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from infogan.config import Config, TrainConfig, preset
 from infogan.data import ImageData
-from infogan.runs import RunDir
+from infogan.runs import RunDir, tensors_digest
 from infogan.train import Trainer
 
 
@@ -61,3 +66,42 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+_HOLD = "import sys, time\nfrom infogan.lock import hold\nwith hold(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(3600)"
+
+
+@pytest.fixture(scope="session")
+def lock_holder():
+    """``lock_holder(run_dir)``: another process holding the run directory's lock, as a training would, until the
+    test kills it (or the session ends)."""
+    procs = []
+
+    def start(run_dir: Path) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(run_dir)], stdout=subprocess.PIPE, text=True)
+        procs.append(proc)
+        assert proc.stdout.readline() == "held\n"
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def as_cuda_checkpoint():
+    """``as_cuda_checkpoint(path)``: the checkpoint rewritten as a training on a GPU saves it (see below)."""
+    return _as_cuda_checkpoint
+
+
+def _as_cuda_checkpoint(path: Path) -> None:
+    """Rewrite a CPU checkpoint as a training on a GPU saves it, without a GPU: its training RNG state a CUDA
+    generator's (a seed and an offset: 16 bytes, where the CPU's is 5056) and its meta naming cuda."""
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    tensors["rng.train"] = torch.tensor([3, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 0, 0, 0, 0], dtype=torch.uint8)
+    metadata["meta"] = json.dumps({**json.loads(metadata["meta"]), "device": "cuda"})
+    metadata["sha256"] = tensors_digest(tensors)
+    save_file(tensors, str(path), metadata)

@@ -2,6 +2,7 @@
 and one-line message. `INFOGAN_WRITE_BAD_INPUTS=1 pytest tests/test_bad_inputs.py` rewrites the
 message column from what the commands print now (review the diff before committing it)."""
 
+import json
 import os
 import re
 import shlex
@@ -13,6 +14,8 @@ import torch
 from safetensors.torch import save_file
 
 from infogan.cli import main
+from infogan.lock import LOCK
+from infogan.runs import RunDir
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "bad-inputs.md"
 ROW = re.compile(r"^\| (\d+) \| `(.+?)` \| (\d) \| `(.*)` \|$")
@@ -34,7 +37,7 @@ CONFIGS = {
 
 
 @pytest.fixture(scope="module")
-def places(tmp_path_factory):
+def places(tmp_path_factory, lock_holder, as_cuda_checkpoint):
     tmp = tmp_path_factory.mktemp("bad")
     run = tmp / "run"
     assert main(["train", "--steps", "2", "--batch-size", "16", "--out", str(run), "--quiet"]) == 0
@@ -50,7 +53,21 @@ def places(tmp_path_factory):
     (tmp / "empty").mkdir()
     for name, text in CONFIGS.items():
         (tmp / f"{name}.toml").write_text(text)
-    return {"{run}": str(run), "{corrupt}": str(corrupt), "{badidx}": str(badidx), "{tmp}": str(tmp)}
+    busy = tmp / "locked" / "seed-0"  # a training holds it: a run directory, or seed 0 of the sweep in {tmp}/locked
+    lock_holder(busy)
+    killed = tmp / "killed"  # a training was SIGKILLed while it held its lock
+    shutil.copytree(run, killed)
+    dying = lock_holder(killed)
+    dying.kill()
+    dying.wait()
+    cuda = tmp / "cuda"  # its checkpoint was saved by a training on a GPU
+    shutil.copytree(run, cuda)
+    as_cuda_checkpoint(RunDir(cuda).checkpoints()[-1])
+    holder, dead = (json.loads((path / LOCK).read_text()) for path in (busy, killed))
+    return {"{run}": str(run), "{corrupt}": str(corrupt), "{badidx}": str(badidx), "{busy}": str(busy),
+            "{killed}": str(killed), "{cuda}": str(cuda), "{tmp}": str(tmp), "{host}": holder["host"],
+            "{pid}": str(holder["pid"]), "{since}": holder["since"], "{deadpid}": str(dead["pid"]),
+            "{deadsince}": dead["since"]}
 
 
 def _fill(text: str, places: dict[str, str]) -> str:
@@ -82,6 +99,13 @@ def test_bad_input(number, command, exit_code, message, places, capsys):
         old = f"| {number} | `{command}` | {exit_code} | `{message}` |"
         DOC.write_text(text.replace(old, f"| {number} | `{command}` | {code} | `{_unfill(err, places)}` |"))
         return
-    assert code == int(exit_code) and code != 0
+    assert code == int(exit_code)
     assert len(err.splitlines()) == 1, err
     assert err == _fill(message, places)
+
+
+def test_every_test_the_doc_names_exists():
+    named = re.findall(r"`tests/(\w+\.py)::(\w+)`", DOC.read_text())
+    assert len(named) >= 5
+    for file, name in named:
+        assert f"def {name}(" in (DOC.parents[1] / "tests" / file).read_text(), f"{file}::{name}"

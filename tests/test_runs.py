@@ -134,6 +134,34 @@ def test_a_torn_newest_checkpoint_falls_back_to_the_previous(tiny_config, tiny_d
     assert newest.exists()  # kept for inspection
 
 
+def test_checkpoints_pruned_while_a_reader_lists_them_are_passed_over_for_the_newer_one(tiny_config, tiny_data,
+                                                                                         tmp_path, monkeypatch):
+    """A reader beside a training lists the checkpoints; before it opens the newest, the training saves the next one
+    and prunes the others (keep_checkpoints 1). The reader gets the new one, with no error and no warning."""
+    import warnings
+
+    from infogan import runs
+
+    t = Trainer(tiny_config, tiny_data)
+    run = RunDir(tmp_path)
+    for step in (1, 2):
+        t.train_step()
+        t.save(run.checkpoint_path(step))
+    load = runs.load_checkpoint
+
+    def training_beside(path):
+        if t.step == 2:
+            t.train_step()
+            t.save(run.checkpoint_path(3))
+            run.prune(1)
+        return load(path)
+
+    monkeypatch.setattr(runs, "load_checkpoint", training_beside)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert run.load_latest().step == 3
+
+
 def test_all_checkpoints_corrupt_is_an_error(tiny_config, tiny_data, tmp_path):
     run = _two_checkpoints(tiny_config, tiny_data, tmp_path)
     for p in run.checkpoints():

@@ -1,6 +1,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -148,6 +149,21 @@ def test_ctrl_c_stops_every_seed_with_a_checkpoint_and_the_rerun_resumes_them(ti
     assert sorted(line.split(" in ")[0] for line in logs if "resuming" in line) == [
         f"seed {seed}: resuming from step {step}" for seed, step in zip((0, 1), steps)]
     assert [r.steps for r in again.results] == [budget, budget] and not again.stopped
+
+
+def test_a_seed_another_process_trains_is_reported_busy_and_the_others_train(tiny_config, tmp_path, lock_holder):
+    holder = lock_holder(tmp_path / "seed-0")  # e.g. a first sweep, still training seed 0
+    busy = f"{tmp_path / 'seed-0'} is being trained by PID {holder.pid} on {socket.gethostname()} "
+    logs: list[str] = []
+    sweep = run_sweep(tiny_config, [0, 1], tmp_path, {"train.steps": 2}, progress=False, evaluate_kw=FAST_EVAL,
+                      log=logs.append)
+    assert [(r.seed, r.steps, r.error.split("since")[0]) for r in sweep.results] == [(0, 0, busy), (1, 2, "")]
+    assert logs[1].startswith(f"seed 0: failed: {busy}") and logs[1].endswith("; wait for it or stop it")
+    # Side by side, the busy seed is not even launched: its folder gets no config or log of this sweep.
+    again = run_sweep(tiny_config, [0, 1], tmp_path, {"train.steps": 2}, devices=["cpu"], evaluate_kw=FAST_EVAL,
+                      log=logs.append)
+    assert again.results == sweep.results
+    assert [p.name for p in (tmp_path / "seed-0").iterdir()] == [".lock"]
 
 
 def test_failed_rows_stay_out_of_the_median():

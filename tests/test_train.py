@@ -8,7 +8,7 @@ from infogan.errors import DataError, DivergenceError
 from infogan.data import ImageData
 from infogan.hooks import Checkpoints, MetricsLog
 from infogan.runs import RunDir, load_checkpoint
-from infogan.train import Batches, Hook, Trainer, step_budget
+from infogan.train import Batches, DeviceWarning, Hook, Trainer, step_budget
 
 
 def _params(module):
@@ -81,6 +81,38 @@ def test_resume_gives_the_same_next_steps(tiny_config, tiny_data, tmp_path):
         assert sa.keys() == sb.keys()
         for i in sa:
             assert torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"]) and torch.equal(sa[i]["step"], sb[i]["step"])
+
+
+def test_a_checkpoint_from_another_device_resumes_reseeded_with_a_one_line_warning(tiny_config, tiny_data, tmp_path,
+                                                                                    as_cuda_checkpoint):
+    """No GPU needed: the checkpoint's training RNG state is made a CUDA generator's, which a CPU generator cannot
+    take. The resume on the CPU goes on, says it cannot be exact, and is itself reproducible."""
+    a = Trainer(tiny_config, tiny_data)
+    for _ in range(2):
+        a.train_step()
+    path = tmp_path / "ck.safetensors"
+    a.save(path)
+    assert load_checkpoint(path).meta["device"] == "cpu"
+    as_cuda_checkpoint(path)
+    warning = ("step 2 was trained on {}: resuming on cpu with the training RNG re-seeded from the seed and step; the "
+               "run goes on, but not exactly as on {} (a resume is bit-exact only on the kind of device that saved it)")
+    resumed = []
+    for _ in range(2):
+        with pytest.warns(DeviceWarning) as caught:
+            b = Trainer.resume(load_checkpoint(path), tiny_data)
+        assert [str(w.message) for w in caught] == [warning.format("cuda", "cuda")]
+        b.train_step()
+        resumed.append(b.model.generator.state_dict())
+    a.train_step()
+    first, again = resumed
+    assert all(torch.equal(first[k], again[k]) for k in first)  # re-seeded from (seed, step): the same each time
+    assert not all(torch.equal(first[k], v) for k, v in a.model.generator.state_dict().items())  # other latents
+
+    older = load_checkpoint(path)  # saved before checkpoints named their device: told by the state's size
+    del older.meta["device"]
+    with pytest.warns(DeviceWarning) as caught:
+        Trainer.resume(older, tiny_data)
+    assert [str(w.message) for w in caught] == [warning.format("a GPU", "a GPU")]
 
 
 def test_fit_with_hooks_logs_and_checkpoints(tiny_config, tiny_data, tmp_path):

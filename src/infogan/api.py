@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 import warnings
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -25,6 +25,7 @@ from .errors import ConfigError, DataError, DivergenceError
 from .explore.server import ExploreServer, make_server
 from .files import atomic_write_bytes
 from .hooks import Checkpoints, Figures, MetricsLog, Progress, Report, Samples, TensorBoard
+from .lock import hold
 from .metrics import evaluate as evaluate_model
 from .rank_hooks import MeanOverRanks, WeightCheck
 from .report import write_report
@@ -91,7 +92,14 @@ def train(
     """Train a new run in ``out``, or continue the one there with ``resume``.
 
     ``hooks`` run after the built-in ones (metrics, progress, samples, checkpoints, figures). Under torchrun
-    every rank calls this; only rank 0 writes to ``out``, and ``hooks`` run on every rank."""
+    every rank calls this; only rank 0 writes to ``out``, and ``hooks`` run on every rank. Rank 0 holds ``out``'s
+    lock (:mod:`infogan.lock`) from before its first read to the end: a second writer gets a BusyError at once."""
+    with hold(out) if World.from_env().is_main else nullcontext():
+        return _train(config, out, resume, overrides, progress, hooks)
+
+
+def _train(config: Config, out: str | Path, resume: bool, overrides: dict[str, Any] | None, progress: bool,
+           hooks: Sequence[Hook]) -> TrainResult:
     run = RunDir(Path(out))
     world = World.from_env()
     overrides = overrides or {}

@@ -19,3 +19,7 @@ class CheckpointError(InfoganError):
 
 class DivergenceError(InfoganError):
     """Training produced NaN or Inf."""
+
+
+class BusyError(InfoganError):
+    """A run directory is being trained by another process."""

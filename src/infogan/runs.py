@@ -85,6 +85,8 @@ class RunDir:
             try:
                 ckpt = load_checkpoint(path)
             except CheckpointError as e:
+                if not path.exists():  # pruned since it was listed: a training beside this reader saved a newer one
+                    return self.load_latest()
                 errors.append(str(e))
                 continue
             if errors:

@@ -5,7 +5,8 @@ Each seed trains in ``OUT/seed-S``: one after another in this process, or, given
 in ``OUT/seed-S/train.log``. The table (``OUT/sweep.md`` and ``OUT/sweep.json``) holds per seed the steps, training
 time, accuracy, NMI, L_I per code, FD-digits and the diagnosis (on data with known factors, such as dSprites, the
 disentanglement scores instead of the digit ones), plus the median and the worst seed; a seed whose
-training failed gets a row with its error, and the others carry on. Rerunning the same command continues: a seed
+training failed, or that another process is training (its run directory is locked), gets a row with its error, and
+the others carry on. Rerunning the same command continues: a seed
 whose training reached its budget and whose ``evaluation.json`` belongs to that final checkpoint is only read back;
 a seed cut short or failed resumes from its newest checkpoint (with what is left of a time budget). Ctrl-C or
 SIGTERM stops every training after its current step, with a checkpoint; a second Ctrl-C kills them.
@@ -32,8 +33,9 @@ from typing import Any
 from . import api
 from .config import Config, apply_overrides, check_resumable
 from .distributed import resolve_device
-from .errors import ConfigError, DivergenceError, InfoganError
+from .errors import BusyError, ConfigError, DivergenceError, InfoganError
 from .files import atomic_write_bytes
+from .lock import busy
 from .runs import Checkpoint, RunDir
 from .train import step_budget
 
@@ -191,7 +193,7 @@ def _one_after_another(plans: list[_Seed], progress: bool, log: Callable[[str], 
         try:
             result = api.train(plan.config, plan.run.path, resume=plan.resume_from is not None,
                                overrides=plan.overrides, progress=progress)
-        except DivergenceError as e:
+        except (DivergenceError, BusyError) as e:  # busy: another process trains this seed
             yield plan, _Outcome(error=str(e))
             continue
         yield plan, _Outcome(stopped=result.stopped_by_signal)
@@ -239,7 +241,12 @@ def _side_by_side(plans: list[_Seed], devices: Sequence[str], log: Callable[[str
     try:
         while running or (waiting and not stopping):
             while waiting and free and not stopping:
-                plan, device = waiting.popleft(), free.pop(0)
+                plan = waiting.popleft()
+                held_by = busy(plan.run.path)
+                if held_by:  # another process trains this seed: a launch would write its config and log
+                    yield plan, _Outcome(error=held_by)
+                    continue
+                device = free.pop(0)
                 log(f"seed {plan.seed}: {plan.what} in {plan.run.path} on {device} (output in {TRAIN_LOG})")
                 child = _launch(plan, device, threads.get(device))
                 running[child] = (plan, device)

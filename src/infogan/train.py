@@ -17,8 +17,10 @@ batch with its own latents, and G and D average their gradients over the ranks i
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -144,6 +146,10 @@ class StepOutput:
         if d.real_info is not None:
             out["real_info"] = d.real_info
         return out | {f"mi/{name}": value for name, value in d.l_i.items()}
+
+
+class DeviceWarning(UserWarning):
+    """A checkpoint from another kind of device was resumed: the run goes on, but not bit-exactly."""
 
 
 class Hook:
@@ -275,7 +281,8 @@ class Trainer:
     # ---- checkpoints ----------------------------------------------------------------
     def save(self, path) -> None:
         rng = {"torch": torch.get_rng_state(), "train": self.rng.get_state(), "perm": self.batches.perm}
-        meta = {"epoch": self.batches.epoch, "cursor": self.batches.cursor, "elapsed": self.elapsed}
+        meta = {"epoch": self.batches.epoch, "cursor": self.batches.cursor, "elapsed": self.elapsed,
+                "device": self.device.type}  # whose generator state rng.train is
         save_checkpoint(
             path, step=self.step, model=self.model, optimizers={"d": self.opt_d, "g": self.opt_g}, rng=rng, meta=meta
         )
@@ -302,7 +309,7 @@ class Trainer:
                 for p, state in opt.state.items():
                     state.update({k: torch.empty_like(p).copy_(v) for k, v in state.items() if v.shape == p.shape})
             torch.set_rng_state(ckpt.tensors["rng.torch"])
-            self.rng.set_state(ckpt.tensors["rng.train"])
+            self._restore_rng(ckpt)
             perm = ckpt.tensors["rng.perm"].to(self.device)
         except (KeyError, ValueError, RuntimeError) as e:
             raise CheckpointError(f"checkpoint training state is incomplete or mismatched: {e}") from None
@@ -315,6 +322,22 @@ class Trainer:
         self.batches.cursor = int(ckpt.meta["cursor"])
         self.step = ckpt.step
         self.elapsed = float(ckpt.meta["elapsed"])
+
+    def _restore_rng(self, ckpt: Checkpoint) -> None:
+        """The training generator back to the checkpoint's state. A state saved on another kind of device does not
+        fit this one's generator (CUDA's is a seed and an offset, the CPU's a Mersenne Twister): the generator is then
+        re-seeded from the seed and step, so the resume goes on, reproducibly, and a warning says it is not exact."""
+        state = ckpt.tensors["rng.train"]
+        if state.numel() == self.rng.get_state().numel():
+            self.rng.set_state(state)
+            return
+        # Checkpoints record their device since cross-device resumes; an older one's is told by its state's size.
+        was = ckpt.meta.get("device") or ("cpu" if state.numel() == torch.Generator().get_state().numel() else "a GPU")
+        digest = hashlib.sha256(f"infogan-resume:{self.config.train.seed}:{ckpt.step}".encode()).digest()
+        self.rng.manual_seed(int.from_bytes(digest[:8], "little") >> 1)  # torch seeds are < 2**63
+        warnings.warn(f"step {ckpt.step} was trained on {was}: resuming on {self.device.type} with the training RNG "
+                      f"re-seeded from the seed and step; the run goes on, but not exactly as on {was} (a resume is "
+                      "bit-exact only on the kind of device that saved it)", DeviceWarning, stacklevel=2)
 
     def scale_learning_rates(self, factor: float) -> tuple[float, float]:
         """Multiply both learning rates (kept in the optimizer state, so checkpoints carry them)."""
