@@ -177,7 +177,7 @@ def reference(config: Config, steps: int) -> tuple[list[dict[str, torch.Tensor]]
         for x, f, z in zip(xs, fakes, latents):
             t.rng.set_state(before)  # the data-order generator is the same on every rank: equal moves per rank
             (d_real, q_real), (d_fake, q_fake) = D(x), D(f.detach())
-            q_moved = D(random_affine(x, t.rng))[1]  # the consistency term, on in the preset
+            q_moved = D(random_affine(x, t.rng, t.moves))[1]  # the consistency term, on in the preset
             d_terms.append(objective.discriminator_loss(d_real, d_fake, q_fake, z.codes, q_real, q_moved))
         descend(t.opt_d, [d.loss for d in d_terms], list(D.parameters()))
         with frozen(D):

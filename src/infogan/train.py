@@ -32,7 +32,7 @@ from .data import ImageData, ImageFiles
 from .data.stream import BatchReader, default_workers
 from .distributed import ONE_PROCESS, World
 from .errors import CheckpointError, ConfigError, DataError
-from .augment import random_affine
+from .augment import Moves, random_affine
 from .model import InfoGAN
 from .objective import InfoGANObjective, Terms
 from .runs import Checkpoint, load_weights, save_checkpoint
@@ -189,6 +189,8 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, **adam)
         self.objective = InfoGANObjective(self.model.spec, config.loss.lambda_cat, config.loss.lambda_cont,
                                           config.loss.consistency, config.loss.real_info)
+        l = config.loss  # how far the consistency term moves each real image
+        self.moves = Moves(l.consistency_degrees, l.consistency_shear, l.consistency_scale, l.consistency_shift)
         # Forward passes under bf16 autocast when asked; backward follows the forward's dtypes.
         self.precision = resolve_precision(config.train.precision, self.device)
         self.autocast = functools.partial(
@@ -222,7 +224,7 @@ class Trainer:
             q_moved = None
             if self.objective.consistency_weight:
                 n = self.config.loss.consistency_batch or len(x)
-                q_real, q_moved = q_real[:n], D(random_affine(x[:n], self.rng))[1]
+                q_real, q_moved = q_real[:n], D(random_affine(x[:n], self.rng, self.moves))[1]
             d_terms = self.objective.discriminator_loss(d_real, d_fake, q_fake, latent.codes, q_real, q_moved)
         self.opt_d.zero_grad(set_to_none=True)
         d_terms.loss.backward()
