@@ -84,10 +84,10 @@ def test_bad_overrides_name_the_key(item, message):
 
 
 def test_applied_overrides_are_validated_and_a_budget_replaces_the_configs():
-    cfg = preset("mnist")  # 9 minutes
-    new = apply_overrides(cfg, parse_overrides(["train.steps=10", "optim.lr_g=0.002"]))
-    assert (new.train.steps, new.train.minutes, new.optim.lr_g) == (10, 0.0, 0.002)
-    assert cfg.train.minutes == 9.0  # a copy
+    cfg = preset("mnist")  # 1,500 steps
+    new = apply_overrides(cfg, parse_overrides(["train.minutes=3", "optim.lr_g=0.002"]))
+    assert (new.train.minutes, new.train.steps, new.optim.lr_g) == (3.0, 0, 0.002)
+    assert cfg.train.steps == 1500  # a copy
     for key, value, message in (("optim.beta2", 1.0, r"optim.beta2 must be in \[0, 1\), got 1.0"),
                                 ("train.rollback_lr_factor", 0.0, r"train.rollback_lr_factor must be in \(0, 1\)"),
                                 ("optim.batch_size", 0, "optim.batch_size must be > 0, got 0"),

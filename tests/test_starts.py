@@ -77,6 +77,21 @@ def test_the_preferred_start_is_kept_and_every_start_is_recorded(tiny_config, ti
     assert run.metrics_path.read_text() == logs[record["chosen"]]
 
 
+def test_a_start_stable_enough_is_kept_without_training_the_others(tiny_config, tiny_data, tmp_path):
+    tiny_config.train.starts, tiny_config.train.start_steps = 3, 2
+    tiny_config.train.start_enough = 2.0  # never reached: every start trains
+    choose_start(tiny_config, tiny_data, torch.device("cpu"), RunDir(tmp_path / "all"), _fit)
+    first = json.loads((tmp_path / "all" / "starts.json").read_text())["starts"][0]["kept"]
+    assert len(json.loads((tmp_path / "all" / "starts.json").read_text())["starts"]) == 3
+    tiny_config.train.start_enough = first  # start 0 reaches it: starts 1 and 2 are never trained
+    run = RunDir(tmp_path / "enough")
+    best = choose_start(tiny_config, tiny_data, torch.device("cpu"), run, _fit)
+    record = json.loads((run.path / "starts.json").read_text())
+    assert [s["start"] for s in record["starts"]] == [0] and record["chosen"] == 0 and record["enough"] == first
+    assert not (run.path / "starts" / "start-1").exists()
+    assert best.step == 2 and best.config.train.seed == tiny_config.train.seed
+
+
 def test_a_start_trains_as_a_run_of_its_seed_would(tiny_config, tiny_data, tmp_path):
     tiny_config.train.starts, tiny_config.train.start_steps = 2, 2
     best = choose_start(tiny_config, tiny_data, torch.device("cpu"), RunDir(tmp_path), _fit)
@@ -124,12 +139,12 @@ def test_selection_needs_a_categorical_code(tiny_config):
     check_starts(tiny_config)
 
 
-def test_the_default_preset_trains_with_its_starts_under_torchrun(tmp_path):
-    """The default (the mnist preset on the bundled digits, with its starts) on 2 CPU ranks: every rank trains every
+def test_the_default_preset_trains_with_starts_under_torchrun(tmp_path):
+    """The default (the mnist preset on the bundled digits), with two starts, on 2 CPU ranks: every rank trains every
     start, rank 0 chooses, and both go on with that start to the end of the budget."""
     cfg = preset("mnist")
-    assert cfg.train.starts > 1
-    cfg.train.start_steps, cfg.train.steps, cfg.train.minutes, cfg.train.device = 2, 3, 0.0, "cpu"
+    cfg.train.starts, cfg.train.start_steps, cfg.train.steps, cfg.train.device = 2, 2, 3, "cpu"
+    cfg.train.start_enough = 0.0  # both starts train, whatever the first one scores
     cfg.train.log_every, cfg.train.sample_every, cfg.train.checkpoint_every = 1, 1000, 1000
     cfg.save(tmp_path / "default.toml")
     out = tmp_path / "run"

@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"infogan {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    t = sub.add_parser("train", help="train a model (defaults: MNIST preset on the bundled digits, about 9 minutes)")
+    t = sub.add_parser("train", help="train a model (defaults: MNIST preset on the bundled digits, 1,500 steps)")
     t.add_argument("--preset", choices=sorted(PRESETS), help="paper preset (default mnist)")
     t.add_argument("--config", type=Path, help="TOML config file (e.g. a run's config.toml)")
     t.add_argument("--out", type=Path, help="run directory (default runs/PRESET-TIMESTAMP)")

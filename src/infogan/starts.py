@@ -116,6 +116,8 @@ def choose_start(
             codes.append(model.spec.point_estimate(model.encode(images))[code.name].numpy())
             records.append({"start": i, "seed": cfg.train.seed, "step": trainer.step,
                             "kept": round(stability.kept, 5), "entropy": round(stability.entropy, 5)})
+        if world.broadcast(int(main and 0 < t.start_enough <= records[-1]["kept"])):
+            break  # stable enough: the starts not yet trained could only match it
     for record, value in zip(records, agreement(codes, code.k)):
         record["agreement"] = round(value, 5)
     if finished:
@@ -131,7 +133,8 @@ def choose_start(
             trainer.real.close()
     if main:
         atomic_write_bytes(run.path / "starts.json", json.dumps(
-            {"chosen": chosen, "code": code.name, "score": t.start_score, "scores": SCORES, "starts": records},
+            {"chosen": chosen, "code": code.name, "score": t.start_score, "enough": t.start_enough, "scores": SCORES,
+         "starts": records},
             indent=1).encode())
         chosen_log = run.path / "starts" / f"start-{chosen}" / "metrics.jsonl"
         if chosen_log.exists():  # absent only for a start stopped before its first step
