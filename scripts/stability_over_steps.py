@@ -21,6 +21,7 @@ from pathlib import Path
 from infogan.config import apply_overrides, parse_overrides, preset
 from infogan.data import load_dataset
 from infogan.metrics import cluster_score
+from infogan.metrics.diagnosis import diagnose
 from infogan.metrics.stability import code_stability
 from infogan.starts import start_seed
 from infogan.train import Hook, Trainer
@@ -35,9 +36,10 @@ class Probe(Hook):
         stability = code_stability(model, images)["cat0"]
         logits = model.spec.split_q(model.encode(images))["cat0"].logits
         labels = self.data.labels.numpy()
-        accuracy = cluster_score(logits.argmax(1).numpy(), labels, 10, 10).accuracy
+        score = cluster_score(logits.argmax(1).numpy(), labels, 10, 10)
         row = {"seed": trainer.config.train.seed, "overrides": self.overrides, "step": trainer.step, "kept": round(stability.kept, 4),
-               "entropy": round(stability.entropy, 4), "accuracy": accuracy}
+               "entropy": round(stability.entropy, 4), "accuracy": score.accuracy,
+               "diagnosis": diagnose(score.confusion).line("cat0")}
         print(json.dumps(row), flush=True)
         if self.out:
             with self.out.open("a") as f:

@@ -1,0 +1,44 @@
+"""The results table of a `scripts/demo_seeds.sh` run: one row per seed (its starts' stability, steps, wall time of
+train + evaluate + report, accuracy, NMI, stability, L_I(cat0), FD-digits, diagnosis), then the median and the worst.
+
+    python scripts/seed_table.py runs/test-seeds
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    walls = {r["seed"]: r for r in map(json.loads, (out / "wall.jsonl").read_text().splitlines())}
+    print("| seed | stability of each start at step 1,000 (kept in bold) | steps (all starts) | wall time | accuracy | NMI "
+          "| stability | L_I(cat0) | FD-digits | diagnosis |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    acc, wall = [], []
+    for seed in sorted(walls):
+        run = out / f"seed-{seed}"
+        ev = json.loads((run / "evaluation.json").read_text())
+        starts_path = run / "starts.json"
+        if starts_path.exists():
+            starts = json.loads(starts_path.read_text())
+            kept = " / ".join(f"**{s['kept']:.3f}**" if s["start"] == starts["chosen"] else f"{s['kept']:.3f}"
+                              for s in starts["starts"])
+        else:
+            kept = "one start"
+        steps = int(ev["step"]) + sum(s["step"] for s in starts["starts"] if s["start"] != starts["chosen"]) \
+            if starts_path.exists() else int(ev["step"])
+        acc.append(ev["accuracy"])
+        wall.append(walls[seed]["wall_s"])
+        print(f"| {seed} | {kept} | {steps:,} | {walls[seed]['wall_s'] / 60:.1f} min | {ev['accuracy']:.2%} "
+              f"| {ev['nmi']:.3f} | {ev['stability']['cat0']['kept']:.1%} | {ev['mi']['cat0']:.3f} "
+              f"| {ev['fd_digits']:.2f} | {ev['diagnosis_line']} |")
+    print(f"| **median** | | | {statistics.median(wall) / 60:.1f} min | **{statistics.median(acc):.2%}** | | | | | |")
+    print(f"| **worst** | | | {max(wall) / 60:.1f} min (longest) | **{min(acc):.2%}** | | | | | |")
+
+
+if __name__ == "__main__":
+    main()
