@@ -83,7 +83,8 @@ def choose_start(
     * ``"agreement"``: the start whose categorical code partitions the real images most like the other starts do
       (mean NMI). It finds the clean start when most starts are clean, and misses it when most merge alike.
 
-    ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``, None on
+    With ``train.start_enough`` > 0, a start whose stability reaches it ends the selection: the later starts are not
+    trained. ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``, None on
     the ranks of a torchrun job other than rank 0). Under torchrun every rank trains every start in step, rank 0
     scores them and every rank goes on with the start it chose. A stop
     request (Ctrl-C) during a start drops that start and returns the best finished one, still asked to stop, or
