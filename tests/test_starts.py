@@ -92,6 +92,23 @@ def test_a_start_stable_enough_is_kept_without_training_the_others(tiny_config, 
     assert best.step == 2 and best.config.train.seed == tiny_config.train.seed
 
 
+def test_the_start_that_reaches_the_bar_is_kept_whatever_the_score_prefers(tiny_config, tiny_data, tmp_path,
+                                                                            monkeypatch):
+    from infogan import starts
+    from infogan.metrics.stability import Stability
+
+    kept = iter([0.5, 0.6, 0.99])  # only the third start reaches the bar
+    monkeypatch.setattr(starts, "code_stability", lambda model, images: {"cat0": Stability(next(kept), 1.0)})
+    monkeypatch.setattr(starts, "agreement", lambda codes, k: [0.9, 0.1, 0.1])  # agreement prefers the first
+    tiny_config.train.starts, tiny_config.train.start_steps, tiny_config.train.start_score = 3, 1, "agreement"
+    tiny_config.train.start_enough = 0.97
+    run = RunDir(tmp_path)
+    best = choose_start(tiny_config, tiny_data, torch.device("cpu"), run, _fit)
+    record = json.loads((run.path / "starts.json").read_text())
+    assert record["chosen"] == 2 and pick(record["starts"], "agreement") == 0
+    assert best.config.train.seed == tiny_config.train.seed and best.step == 1
+
+
 def test_a_start_trains_as_a_run_of_its_seed_would(tiny_config, tiny_data, tmp_path):
     tiny_config.train.starts, tiny_config.train.start_steps = 2, 2
     best = choose_start(tiny_config, tiny_data, torch.device("cpu"), RunDir(tmp_path), _fit)

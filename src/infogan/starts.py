@@ -83,8 +83,8 @@ def choose_start(
     * ``"agreement"``: the start whose categorical code partitions the real images most like the other starts do
       (mean NMI). It finds the clean start when most starts are clean, and misses it when most merge alike.
 
-    With ``train.start_enough`` > 0, a start whose stability reaches it ends the selection: the later starts are not
-    trained. ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``, None on
+    With ``train.start_enough`` > 0, a start whose stability reaches it ends the selection and is kept: the later
+    starts are not trained. ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``, None on
     the ranks of a torchrun job other than rank 0). Under torchrun every rank trains every start in step, rank 0
     scores them and every rank goes on with the start it chose. A stop
     request (Ctrl-C) during a start drops that start and returns the best finished one, still asked to stop, or
@@ -98,6 +98,7 @@ def choose_start(
     finished: list[Trainer] = []
     codes: list[np.ndarray] = []
     stopped: Trainer | None = None
+    enough = False  # a start reached train.start_enough: it is the one kept, whatever start_score prefers
     for i in range(t.starts):
         cfg = copy.deepcopy(config)
         cfg.train.seed = start_seed(t.seed, i)
@@ -117,12 +118,13 @@ def choose_start(
             codes.append(model.spec.point_estimate(model.encode(images))[code.name].numpy())
             records.append({"start": i, "seed": cfg.train.seed, "step": trainer.step,
                             "kept": round(stability.kept, 5), "entropy": round(stability.entropy, 5)})
-        if world.broadcast(int(main and 0 < t.start_enough <= records[-1]["kept"])):
+        enough = bool(world.broadcast(int(main and 0 < t.start_enough <= records[-1]["kept"])))
+        if enough:
             break  # stable enough: the starts not yet trained could only match it
     for record, value in zip(records, agreement(codes, code.k)):
         record["agreement"] = round(value, 5)
     if finished:
-        chosen = world.broadcast(pick(records, t.start_score) if main else 0)
+        chosen = len(finished) - 1 if enough else world.broadcast(pick(records, t.start_score) if main else 0)
         best = finished[chosen]
         if stopped is not None:
             stopped.real.close()
