@@ -1,11 +1,15 @@
-"""api.train's recovery policy: a divergence stops the run, or rolls it back with lower learning rates."""
+"""api.train's recovery policy (a divergence stops the run, or rolls it back with lower learning rates), and where
+api.evaluate saves its result."""
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
+from infogan import api
 from infogan.api import DivergenceWarning, train
+from infogan.data.idx import write_idx
 from infogan.errors import ConfigError, DivergenceError
 from infogan.runs import RunDir, load_checkpoint
 from infogan.train import Hook
@@ -89,3 +93,18 @@ def test_tensorboard_without_its_package_is_a_one_line_error(tiny_config, tmp_pa
     with pytest.raises(ConfigError, match=r"--tensorboard needs the tensorboard package: pip install 'infogan\[tensorboard\]'"):
         train(tiny_config, tmp_path, overrides={"train.steps": 2}, progress=False)
     assert not RunDir(tmp_path).checkpoints()
+
+
+def test_evaluating_on_other_data_keeps_the_runs_own_evaluation(trained_run, tmp_path):
+    """Held-out digits (``--data mnist --data-dir D --split test``) get a file of their own: evaluation.json, which the
+    report and sweeps read, stays the evaluation on the run's own data."""
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (40, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 40, dtype=np.uint8))
+    fast = {"mi_samples": 50, "quality_samples": 20, "shape_rows": 1}
+    (trained_run / "evaluation.json").unlink(missing_ok=True)
+    held_out = api.evaluate(trained_run, "mnist", str(tmp_path), "test", **fast)
+    assert held_out["n_images"] == 40 and not (trained_run / "evaluation.json").exists()
+    assert json.loads((trained_run / "evaluation-mnist-test.json").read_text())["n_images"] == 40
+    own = api.evaluate(trained_run, **fast)
+    assert json.loads((trained_run / "evaluation.json").read_text())["n_images"] == own["n_images"] != 40

@@ -84,7 +84,7 @@ def test_any_command_line_exits_cleanly(places, data):
     out, err = StringIO(), StringIO()
     # Keep the process-wide torch settings of other tests intact, and skip the training itself.
     def fewer(model, data, code, *_):
-        return evaluate_model(model, data, code, mi_samples=500, quality_samples=500)
+        return evaluate_model(model, data, code, mi_samples=500, quality_samples=500, shape_rows=1)
 
     with mock.patch("infogan.train.Trainer.fit"), mock.patch("torch.set_num_threads"), \
             mock.patch("torch.use_deterministic_algorithms"), mock.patch("infogan.api.evaluate_model", fewer), \

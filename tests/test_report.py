@@ -29,7 +29,7 @@ def tiny_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def evaluated(tiny_run):
     """``infogan evaluate RUN`` (with fewer fresh samples, for speed): its printout and evaluation.json."""
-    fast = functools.partial(api.evaluate, mi_samples=200, quality_samples=200)
+    fast = functools.partial(api.evaluate, mi_samples=200, quality_samples=200, shape_rows=1)
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setattr(api, "evaluate", fast)
@@ -82,7 +82,11 @@ def test_report_shows_the_evaluation_numbers(tiny_run, evaluated, tmp_path, caps
         assert text in page
     assert page.count("<td>cat0=") == 10  # the confusion matrix, a row per code value
     assert f"<td>c1</td><td>{r['mi']['c1']:.3f}</td><td>-0.226</td><td>0.693</td>" in page  # L_I, its ceiling, H(c)
-    assert len(_images(page)) == 9
+    c1 = r["morphometry"]["c1"]
+    assert f"c1: mostly {c1['dominant']} (rho {c1['rho'][c1['dominant']]:+.2f}, the next |rho| {c1['other']:.2f})" \
+        in html.unescape(page)
+    assert 'alt="code-by-measure heat map"' in page
+    assert len(_images(page)) == 10  # the 9 figures and the code-by-measure heat map
 
 
 def test_evaluate_text_shows_the_confusion_matrix_fd_digits_and_diagnosis(evaluated):
@@ -91,6 +95,14 @@ def test_evaluate_text_shows_the_confusion_matrix_fd_digits_and_diagnosis(evalua
     rows = [line.split() for line in text.splitlines() if line.strip().startswith("cat0=")]
     assert [[int(v) for v in row[1:]] for row in rows] == r["confusion"]
     assert f"diagnosis: {r['diagnosis_line']}" in text
+    assert set(r["morphometry"]) == {"c1", "c2"} and r["morphometry"]["c1"]["rows"] == 10  # 1 row per cat0 value
+    for code, e in r["morphometry"].items():
+        assert set(e["rho"]) == {"thickness", "slant", "width", "height", "area"}
+        assert all(-1 <= v <= 1 for v in e["rho"].values()) and 0 <= e["digit_kept"] <= 1
+        line = next(x for x in text.splitlines() if x.strip().startswith(code) and "thickness" not in x
+                    and "mostly" not in x)
+        assert [float(v) for v in line.split()[1:6]] == pytest.approx([e["rho"][m] for m in e["rho"]], abs=0.006)
+        assert f"{code}: mostly {e['dominant']}" in text
 
 
 def test_report_of_a_run_without_checkpoints_is_a_one_line_error(tmp_path, capsys):

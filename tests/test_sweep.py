@@ -16,7 +16,7 @@ from infogan.metrics import evaluate as evaluate_model
 from infogan.runs import Checkpoint, RunDir
 from infogan.sweep import DISENTANGLEMENT, SeedResult, _reached_budget, _remaining, markdown, run_sweep, summary
 
-FAST_EVAL = {"mi_samples": 200, "quality_samples": 200}
+FAST_EVAL = {"mi_samples": 200, "quality_samples": 200, "shape_rows": 1}
 
 
 def _fast_evaluate(model, data, code, *_):
@@ -37,6 +37,9 @@ def test_sweep_trains_each_seed_once_and_resumes_short_ones(tmp_path, tiny_confi
     assert table["seeds"][0]["diagnosis"] and set(table["seeds"][0]["mi"]) == {"cat0", "c1", "c2"}
     md = (tmp_path / "sweep.md").read_text()
     assert "| **median** |" in md and "| **worst** |" in md and "FD-digits" in md
+    shape = table["seeds"][0]["morphometry"]["c1"]
+    assert f"{shape['rho']:.2f} {shape['dominant']}" in md and "c1: top \\|rho\\|" in md and "c2: digit kept" in md
+    assert table["worst"]["other/c2"] == max(row["morphometry"]["c2"]["other"] for row in table["seeds"])
     assert f"{table['seeds'][1]['fd_digits']:.2f}" in md
 
     logs.clear()  # the same sweep again: everything is read back

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -242,18 +243,23 @@ def sample(run_dir: str | Path, out: str | Path, n: int = 64, assignments: list[
 
 
 def evaluate(run_dir: str | Path, data: str | None = None, data_dir: str | None = None, split: str | None = None,
-             code: str | None = None, *, mi_samples: int = 10_000, quality_samples: int = 10_000) -> dict[str, Any]:
-    """Evaluate the newest checkpoint of a run; also saves ``evaluation.json`` in the run."""
+             code: str | None = None, *, mi_samples: int = 10_000, quality_samples: int = 10_000,
+             shape_rows: int = 20) -> dict[str, Any]:
+    """Evaluate the newest checkpoint of a run; also saves the result in the run: ``evaluation.json`` on the run's
+    own data and split (what the report and sweeps read), ``evaluation-DATA-SPLIT.json`` on any other."""
     model = load_model(run_dir)
     cfg = model.config.data
-    dataset = load_dataset(data or cfg.name, data_dir or cfg.data_dir or None, split or cfg.split)
+    name, split = data or cfg.name, split or cfg.split
+    dataset = load_dataset(name, data_dir or cfg.data_dir or None, split)
     model.check_data(dataset)
     t0 = time.perf_counter()
-    result = evaluate_model(model, dataset, code, mi_samples, quality_samples)
+    result = evaluate_model(model, dataset, code, mi_samples, quality_samples, shape_rows)
     result["seconds"] = round(time.perf_counter() - t0, 2)
     result["step"] = model.step
     if Path(run_dir).is_dir():
-        atomic_write_bytes(Path(run_dir) / "evaluation.json", (json.dumps(result, indent=2) + "\n").encode())
+        own = (name, split) == (cfg.name, cfg.split)
+        file = "evaluation.json" if own else f"evaluation-{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-{split}.json"
+        atomic_write_bytes(Path(run_dir) / file, (json.dumps(result, indent=2) + "\n").encode())
     return result
 
 

@@ -118,6 +118,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         for value, row in enumerate(conf):
             print(f"  {r['code']}={value:<3}" + "".join(f"{v:>{width}}" for v in row))
         print(f"  diagnosis: {r['diagnosis_line']}")
+    if "morphometry" in r:
+        _print_morphometry(r["morphometry"])
     if "disentanglement" in r:
         d = r["disentanglement"]
         print(f"  disentanglement of {', '.join(d['factors'])} in Q's {', '.join(d['dims'])} "
@@ -126,6 +128,21 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"SAP {d['sap']:.3f}  DCI disentanglement {d['dci_disentanglement']:.3f}, "
               f"completeness {d['dci_completeness']:.3f}, informativeness {d['dci_informativeness']:.3f}")
     return 0
+
+
+def _print_morphometry(effects: dict[str, dict]) -> None:
+    """Per continuous code: Spearman rho with each shape measure along traversals, and the digit kept."""
+    first = next(iter(effects.values()))
+    measures = list(first["rho"])
+    print(f"  continuous codes from -1 to 1 along {first['rows']} rows (mean Spearman rho with each measure):")
+    print("        " + "".join(f"{m:>10}" for m in measures) + "  digit kept  Q's value kept")
+    for name, e in effects.items():
+        kept = "" if e["identity_kept"] is None else f"{e['identity_kept'] * 100:.1f}%"
+        print(f"    {name:<4}" + "".join(f"{e['rho'][m]:>+10.2f}" for m in measures)
+              + f"{e['digit_kept'] * 100:>11.1f}%{kept:>15}")
+    for name, e in effects.items():
+        print(f"  {name}: mostly {e['dominant']} (rho {e['rho'][e['dominant']]:+.2f}; the next measure |rho| "
+              f"{e['other']:.2f}), the digit kept in {e['digit_kept'] * 100:.1f}% of its images")
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -17,7 +17,8 @@ from .files import atomic_write_bytes
 from .metrics.digit_classifier import describe, load_classifier
 from .model import InfoGAN
 from .runs import RunDir, load_model
-from .viz import code_animation_gif, grid, l_i_png, loss_curves_png, png_bytes, read_metrics, traversal
+from .viz import (code_animation_gif, grid, l_i_png, loss_curves_png, morphometry_png, png_bytes, read_metrics,
+                  traversal)
 
 REPORT = "report.html"
 MAX_SAMPLE_GRIDS = 12  # evenly spaced over training, the newest always shown
@@ -113,11 +114,26 @@ def _evaluation(r: dict[str, Any] | None, run: RunDir) -> str:
         parts.append(_table(["code", "L_I (nats)", "at most", "H(c)"],
                             [[n, f"{v:.3f}", f"{ceiling[n]:.3f}" if n in ceiling else "", f"{r['entropy'][n]:.3f}"]
                              for n, v in mi.items()]))
+    if "morphometry" in r:
+        parts.append(_morphometry(r["morphometry"]))
     if "confusion" in r:
         conf = r["confusion"]
         parts.append(f"<p>Confusion of {html.escape(r['code'])} values (rows) against labels (columns):</p>")
         parts.append(_table([""] + list(range(len(conf[0]))), [[f"{r['code']}={v}"] + row for v, row in enumerate(conf)]))
     return "\n".join(parts)
+
+
+def _morphometry(effects: dict[str, dict]) -> str:
+    first = next(iter(effects.values()))
+    caption = (f"What each continuous code does to the digits: along {first['rows']} traversal rows (z and the other "
+               "codes fixed, the code from -1 to 1), the mean Spearman rho of the code with Morpho-MNIST's "
+               "measures; digit kept: the share of the rows' images the digit classifier labels as the row's middle "
+               "image. One large |rho| per code, small others and the digit kept: a disentangled code.")
+    lines = [f"{n}: mostly {e['dominant']} (rho {e['rho'][e['dominant']]:+.2f}, the next |rho| {e['other']:.2f})"
+             + ("" if e["identity_kept"] is None else f"; Q reads the row's value in {e['identity_kept'] * 100:.1f}%")
+             for n, e in effects.items()]
+    return (_img(morphometry_png(effects), "code-by-measure heat map", caption=caption)
+            + "".join(f"<p>{html.escape(line)}</p>" for line in lines))
 
 
 def _l_i(rows: list[dict[str, Any]], model: InfoGAN) -> str:

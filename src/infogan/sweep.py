@@ -60,6 +60,8 @@ class SeedResult:
     error: str = ""  # why the seed's training failed; the other fields are then empty
     stability: float | None = None  # label-free: the share of images keeping their first categorical code's value
     disentanglement: dict[str, float] = field(default_factory=dict)  # on data with factors: DISENTANGLEMENT's scores
+    # 28x28 grey models: per continuous code, its dominant measure, |rho|, the next |rho| and the digit kept
+    morphometry: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_evaluation(cls, seed: int, ckpt: Checkpoint, ev: dict[str, Any]) -> SeedResult:
@@ -67,7 +69,10 @@ class SeedResult:
         stability = next(iter(ev.get("stability", {}).values()), {}).get("kept")
         return cls(seed, ckpt.step, round(float(ckpt.meta["elapsed"]), 1), ev.get("accuracy"), ev.get("nmi"),
                    ev.get("mi", {}), ev.get("fd_digits"), ev.get("diagnosis_line", ""), stability=stability,
-                   disentanglement={key: scores[key] for key in DISENTANGLEMENT if key in scores})
+                   disentanglement={key: scores[key] for key in DISENTANGLEMENT if key in scores},
+                   morphometry={code: {"dominant": e["dominant"], "rho": abs(e["rho"][e["dominant"]]),
+                                       "other": e["other"], "digit_kept": e["digit_kept"]}
+                                for code, e in ev.get("morphometry", {}).items()})
 
     @classmethod
     def failed(cls, seed: int, error: str) -> SeedResult:
@@ -330,6 +335,9 @@ def summary(results: list[SeedResult]) -> dict[str, dict[str, Any]]:
     for key in DISENTANGLEMENT:
         if any(key in r.disentanglement for r in results):
             columns[key] = ([r.disentanglement.get(key) for r in results], min)
+    for code in results[0].morphometry if results else []:  # a code's one factor: high |rho|, low next, digit kept
+        for key, worst in (("rho", min), ("other", max), ("digit_kept", min)):
+            columns[f"{key}/{code}"] = ([r.morphometry.get(code, {}).get(key) for r in results], worst)
     median, worst = {}, {}
     for key, (values, pick) in columns.items():
         median[key], w = stat(values, pick or min)
@@ -351,12 +359,16 @@ def write_tables(sweep: Sweep, out: Path, config: Config, overrides: dict[str, A
 def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overrides: dict[str, Any]) -> str:
     trained = [r for r in results if not r.error]
     codes = list(trained[0].mi) if trained else []
+    shaped = list(trained[0].morphometry) if trained else []
     rows = [({} if r.error else {**dataclasses.asdict(r), **{f"mi/{c}": v for c, v in r.mi.items()},
-                                 **r.disentanglement}) for r in results]
+                                 **r.disentanglement, **_morphometry_cells(r)}) for r in results]
     columns = [("steps", "steps", "{:,.0f}"), ("train time", "seconds", "{:.0f} s"),
                ("accuracy", "accuracy", "{:.2%}"), ("NMI", "nmi", "{:.3f}"), ("stability", "stability", "{:.3f}"),
                *((f"L_I({c})", f"mi/{c}", "{:.3f}") for c in codes), ("FD-digits", "fd_digits", "{:.2f}"),
-               *((header, key, "{:.3f}") for key, header in DISENTANGLEMENT.items())]
+               *((header, key, "{:.3f}") for key, header in DISENTANGLEMENT.items()),
+               *(col for c in shaped for col in ((f"{c}: top \\|rho\\|", f"rho/{c}", "{:.2f}"),
+                                                  (f"{c}: next \\|rho\\|", f"other/{c}", "{:.2f}"),
+                                                  (f"{c}: digit kept", f"digit_kept/{c}", "{:.1%}")))]
     # Only the columns this data has: digits have no factors, dSprites has no labels or digit classifier.
     columns = [c for c in columns if any(row.get(c[1]) is not None for row in rows)] or columns[:2]
 
@@ -377,8 +389,20 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
     return (f"# Sweep over {len(results)} seed(s)\n\nOverrides: {settings}. Accuracy and NMI: the categorical code as a "
             "label-free classifier (Hungarian-matched); stability (label-free): the share of images whose categorical code "
             "value survives small random moves; disentanglement scores: Q as an encoder of the data's factors; "
-            "worst = the lowest of each score, the highest FD-digits.\n\n" + "\n".join(lines) + "\n")
+            "top and next |rho|: a continuous code's largest and second-largest Spearman |rho| with the digits' "
+            "shape measures along its traversals (the top one named), digit kept: the share of traversal images that "
+            "keep their row's digit; worst = the lowest of each score, the highest FD-digits and next |rho|.\n\n"
+            + "\n".join(lines) + "\n")
+
+
+def _morphometry_cells(r: SeedResult) -> dict[str, Any]:
+    """A seed's morphometry columns; the top |rho| cell also names its measure."""
+    cells: dict[str, Any] = {}
+    for code, m in r.morphometry.items():
+        cells.update({f"rho/{code}": f"{m['rho']:.2f} {m['dominant']}", f"other/{code}": m["other"],
+                      f"digit_kept/{code}": m["digit_kept"]})
+    return cells
 
 
 def _fmt(value: Any, spec: str) -> str:
-    return "" if value is None else spec.format(value)
+    return "" if value is None else value if isinstance(value, str) else spec.format(value)

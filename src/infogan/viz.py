@@ -172,6 +172,24 @@ def l_i_png(rows: list[dict], ceilings: dict[str, float]) -> bytes:
     return figure_png(fig)
 
 
+def morphometry_png(effects: dict[str, dict]) -> bytes:
+    """A code-by-measure heat map of the Spearman rho in ``evaluation.json``'s ``morphometry`` (-1 blue, +1 red),
+    each cell labelled, with the digit kept per code beside its row."""
+    plt = _pyplot()
+    codes = list(effects)
+    measures = list(effects[codes[0]]["rho"])
+    rho = np.array([[effects[c]["rho"][m] for m in measures] for c in codes], dtype=float)
+    fig, ax = plt.subplots(figsize=(1.0 * len(measures) + 2.6, 0.55 * len(codes) + 1.3), dpi=110)
+    ax.imshow(rho, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    for (i, j), v in np.ndenumerate(rho):
+        ax.text(j, i, "" if np.isnan(v) else f"{v:+.2f}", ha="center", va="center",
+                color="white" if abs(v) > 0.6 else "black", fontsize=9)
+    ax.set_xticks(range(len(measures)), measures)
+    ax.set_yticks(range(len(codes)), [f"{c}  (digit kept {effects[c]['digit_kept'] * 100:.0f}%)" for c in codes])
+    ax.set_title("Spearman rho of each code with each measure", fontsize=10)
+    return figure_png(fig)
+
+
 def code_animation_gif(model: InfoGAN, code_name: str, *, lo: float = -2.0, hi: float = 2.0, frames: int = 17,
                        rows: int = 10, ms: int = 90, seed: int = 0) -> bytes:
     """An animated GIF: ``rows`` images whose noise and other codes stay fixed (as in a traversal row)

@@ -12,6 +12,7 @@ from ..model import InfoGAN
 from .clustering import cluster_score
 from .diagnosis import diagnose
 from .disentanglement import disentanglement_scores
+from .morphometry import code_effects
 from .sample_quality import applies_to, sample_quality
 from .stability import code_stability, stability_images
 
@@ -33,11 +34,13 @@ def mi_on_samples(model: InfoGAN, n: int = 10_000, seed: int = 0, batch_size: in
 
 
 def evaluate(
-    model: InfoGAN, data: ImageData, code: str | None = None, mi_samples: int = 10_000, quality_samples: int = 10_000
+    model: InfoGAN, data: ImageData, code: str | None = None, mi_samples: int = 10_000, quality_samples: int = 10_000,
+    shape_rows: int = 20,
 ) -> dict[str, Any]:
     """Accuracy, NMI and a diagnosis of a categorical code as a label-free classifier of ``data``, the
     label-free stability of every categorical code on ``data``, L_I and H(c) of every code on fresh samples,
-    and FD-digits of samples vs ``data`` (28x28x1 only)."""
+    and, for 28x28 grey models, FD-digits of samples vs ``data`` and what each continuous code does to the digits'
+    shape (:mod:`infogan.metrics.morphometry`; ``shape_rows`` traversal rows per categorical value)."""
     result: dict[str, Any] = {"data": data.name, "n_images": len(data)}
     cats = [c for c in model.spec.codes if c.categorical]
     if code is not None:
@@ -69,6 +72,9 @@ def evaluate(
     result["entropy"] = {name: model.spec.code(name).entropy for name in mi}
     result["l_i_ceiling"] = {name: model.spec.code(name).l_i_ceiling for name in mi}  # below H(c) for a fixed std
     result.update(quality_of_samples(model, data, quality_samples))
+    effects = code_effects(model, rows_per_value=shape_rows)
+    if effects:
+        result["morphometry"] = {name: e.to_dict() for name, e in effects.items()}
     if data.factors is not None:  # dSprites: Q as an encoder of the known factors
         result["disentanglement"] = disentanglement_scores(model, data).to_dict()
     return result
