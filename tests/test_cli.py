@@ -61,7 +61,7 @@ def test_traverse_sample_evaluate(trained, tmp_path, capsys):
     code, out, _ = run(capsys, "evaluate", str(trained), "--json")
     r = json.loads(out)
     assert code == 0 and r["n_images"] == 10000 and 0 <= r["accuracy"] <= 1 and set(r["mi"]) == {"cat0", "c1", "c2"}
-    assert set(r["morphometry"]) == {"c1", "c2"} and r["morphometry"]["c1"]["rows"] == 200
+    assert set(r["morphometry"]) == {"c1", "c2"} and r["morphometry"]["c1"]["rows"] == 100
     assert (trained / "evaluation.json").is_file()
 
 

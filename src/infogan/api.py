@@ -244,7 +244,7 @@ def sample(run_dir: str | Path, out: str | Path, n: int = 64, assignments: list[
 
 def evaluate(run_dir: str | Path, data: str | None = None, data_dir: str | None = None, split: str | None = None,
              code: str | None = None, *, mi_samples: int = 10_000, quality_samples: int = 10_000,
-             shape_rows: int = 20) -> dict[str, Any]:
+             shape_rows: int = 10) -> dict[str, Any]:
     """Evaluate the newest checkpoint of a run; also saves the result in the run: ``evaluation.json`` on the run's
     own data and split (what the report and sweeps read), ``evaluation-DATA-SPLIT.json`` on any other."""
     model = load_model(run_dir)

@@ -35,7 +35,7 @@ def mi_on_samples(model: InfoGAN, n: int = 10_000, seed: int = 0, batch_size: in
 
 def evaluate(
     model: InfoGAN, data: ImageData, code: str | None = None, mi_samples: int = 10_000, quality_samples: int = 10_000,
-    shape_rows: int = 20,
+    shape_rows: int = 10,
 ) -> dict[str, Any]:
     """Accuracy, NMI and a diagnosis of a categorical code as a label-free classifier of ``data``, the
     label-free stability of every categorical code on ``data``, L_I and H(c) of every code on fresh samples,

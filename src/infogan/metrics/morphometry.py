@@ -61,8 +61,10 @@ def _measure(mask: np.ndarray) -> dict[str, np.ndarray]:
         var_y = float((dy * dy).mean())
         # Rows grow downwards, so a digit leaning right has x falling as y grows: shear = -cov(x, y) / var(y).
         shear = -float((dx * dy).mean()) / var_y if var_y > 0 else 0.0
-        dist = ndimage.distance_transform_edt(one)
-        ridge = one & (dist >= ndimage.maximum_filter(dist, size=3))
+        # The digit's bounding box with a margin of background: the same distances, a third of the pixels.
+        box = np.pad(one[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1], 1)
+        dist = ndimage.distance_transform_edt(box)
+        ridge = box & (dist >= ndimage.maximum_filter(dist, size=3))
         out["thickness"][i] = 2.0 * dist[ridge].mean() / UPSCALE
         out["slant"][i] = np.degrees(np.arctan(shear))
         out["width"][i] = (np.diff(np.percentile(dx + shear * dy, _PERCENTILES))[0] + 1) / UPSCALE
@@ -118,7 +120,7 @@ def applies(model: InfoGAN) -> bool:
 
 
 @torch.no_grad()
-def code_effects(model: InfoGAN, rows_per_value: int = 20, steps: int = 9, seed: int = 0) -> dict[str, CodeEffect]:
+def code_effects(model: InfoGAN, rows_per_value: int = 10, steps: int = 9, seed: int = 0) -> dict[str, CodeEffect]:
     """:class:`CodeEffect` of every continuous code of a 28x28 grey model, over ``rows_per_value`` rows for each value
     of the first categorical code (or as many rows in all without one), the code going from -1 to 1 in ``steps``."""
     if not applies(model):
