@@ -62,6 +62,7 @@ def test_traverse_sample_evaluate(trained, tmp_path, capsys):
     r = json.loads(out)
     assert code == 0 and r["n_images"] == 10000 and 0 <= r["accuracy"] <= 1 and set(r["mi"]) == {"cat0", "c1", "c2"}
     assert set(r["morphometry"]) == {"c1", "c2"} and r["morphometry"]["c1"]["rows"] == 100
+    assert r["morphometry"]["c1"]["beyond"]["span"] == 2 and 0 <= r["morphometry"]["c1"]["extrapolation_gap"] <= 2
     assert (trained / "evaluation.json").is_file()
 
 

@@ -109,6 +109,20 @@ def test_code_effects_find_the_factor_each_code_draws(tiny_config):
     assert effects["c1"].dominant == "slant" and effects["c1"].rho["slant"] == pytest.approx(1.0)
     assert effects["c2"].dominant in ("thickness", "width", "area") and effects["c2"].rho["thickness"] > 0.9
     assert effects["c1"].rows == 20 and 0 <= effects["c1"].identity_kept <= 1 and 0 <= effects["c1"].digit_kept <= 1
+    # From -2 to 2 the bar leans twice as far and is still a bar leaning one way: the same meaning, a small gap.
+    beyond = code_effects(model, rows_per_value=2, steps=7, span=2.0)
+    assert beyond["c1"].span == 2.0 and beyond["c1"].dominant == "slant" and beyond["c1"].rho["slant"] == pytest.approx(1.0)
+    assert effects["c1"].gap(beyond["c1"]) < 0.2
+
+
+def test_the_extrapolation_gap_is_the_largest_change_of_a_rho_or_the_digit_kept():
+    rising = np.tile(np.arange(9.0), (4, 1))
+    flat = {m: rising * 0 for m in MEASURES}
+    inside = effect_from_traversal({**flat, "slant": rising}, digit_kept=0.99, identity_kept=None)
+    beyond = effect_from_traversal({**flat, "slant": rising, "width": rising}, digit_kept=0.9, identity_kept=None, span=2)
+    assert inside.gap(beyond) == pytest.approx(1.0)  # width: 0 over -1..1, 1 over -2..2
+    worse = effect_from_traversal({**flat, "slant": rising}, digit_kept=0.6, identity_kept=None, span=2)
+    assert inside.gap(worse) == pytest.approx(0.39) and inside.gap(inside) == 0
 
 
 def test_code_effects_need_28x28_grey_images_and_a_continuous_code(tiny_config):

@@ -103,6 +103,10 @@ def test_evaluate_text_shows_the_confusion_matrix_fd_digits_and_diagnosis(evalua
                     and "mostly" not in x)
         assert [float(v) for v in line.split()[1:6]] == pytest.approx([e["rho"][m] for m in e["rho"]], abs=0.006)
         assert f"{code}: mostly {e['dominant']}" in text
+        b = e["beyond"]
+        assert (f"from -2 to 2: mostly {b['dominant']} (rho {b['rho'][b['dominant']]:+.2f}; next |rho| {b['other']:.2f}), "
+                f"digit kept {b['digit_kept'] * 100:.1f}%; the largest change of a rho or the digit kept from -1..1: "
+                f"{e['extrapolation_gap']:.2f}") in text
 
 
 def test_report_of_a_run_without_checkpoints_is_a_one_line_error(tmp_path, capsys):

@@ -40,6 +40,7 @@ def test_sweep_trains_each_seed_once_and_resumes_short_ones(tmp_path, tiny_confi
     shape = table["seeds"][0]["morphometry"]["c1"]
     assert f"{shape['rho']:.2f} {shape['dominant']}" in md and "c1: top \\|rho\\|" in md and "c2: digit kept" in md
     assert table["worst"]["other/c2"] == max(row["morphometry"]["c2"]["other"] for row in table["seeds"])
+    assert table["worst"]["gap/c1"] == max(row["morphometry"]["c1"]["gap"] for row in table["seeds"]) and "c1: -2..2 change" in md
     assert f"{table['seeds'][1]['fd_digits']:.2f}" in md
 
     logs.clear()  # the same sweep again: everything is read back

@@ -143,6 +143,11 @@ def _print_morphometry(effects: dict[str, dict]) -> None:
     for name, e in effects.items():
         print(f"  {name}: mostly {e['dominant']} (rho {e['rho'][e['dominant']]:+.2f}; the next measure |rho| "
               f"{e['other']:.2f}), the digit kept in {e['digit_kept'] * 100:.1f}% of its images")
+        if "beyond" in e:
+            b = e["beyond"]
+            print(f"    from -{b['span']:g} to {b['span']:g}: mostly {b['dominant']} (rho {b['rho'][b['dominant']]:+.2f}; "
+                  f"next |rho| {b['other']:.2f}), digit kept {b['digit_kept'] * 100:.1f}%; the largest change of a rho "
+                  f"or the digit kept from -1..1: {e['extrapolation_gap']:.2f}")
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -71,7 +71,8 @@ class SeedResult:
                    ev.get("mi", {}), ev.get("fd_digits"), ev.get("diagnosis_line", ""), stability=stability,
                    disentanglement={key: scores[key] for key in DISENTANGLEMENT if key in scores},
                    morphometry={code: {"dominant": e["dominant"], "rho": abs(e["rho"][e["dominant"]]),
-                                       "other": e["other"], "digit_kept": e["digit_kept"]}
+                                       "other": e["other"], "digit_kept": e["digit_kept"],
+                                       "gap": e.get("extrapolation_gap")}
                                 for code, e in ev.get("morphometry", {}).items()})
 
     @classmethod
@@ -336,7 +337,7 @@ def summary(results: list[SeedResult]) -> dict[str, dict[str, Any]]:
         if any(key in r.disentanglement for r in results):
             columns[key] = ([r.disentanglement.get(key) for r in results], min)
     for code in results[0].morphometry if results else []:  # a code's one factor: high |rho|, low next, digit kept
-        for key, worst in (("rho", min), ("other", max), ("digit_kept", min)):
+        for key, worst in (("rho", min), ("other", max), ("digit_kept", min), ("gap", max)):
             columns[f"{key}/{code}"] = ([r.morphometry.get(code, {}).get(key) for r in results], worst)
     median, worst = {}, {}
     for key, (values, pick) in columns.items():
@@ -368,7 +369,8 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
                *((header, key, "{:.3f}") for key, header in DISENTANGLEMENT.items()),
                *(col for c in shaped for col in ((f"{c}: top \\|rho\\|", f"rho/{c}", "{:.2f}"),
                                                   (f"{c}: next \\|rho\\|", f"other/{c}", "{:.2f}"),
-                                                  (f"{c}: digit kept", f"digit_kept/{c}", "{:.1%}")))]
+                                                  (f"{c}: digit kept", f"digit_kept/{c}", "{:.1%}"),
+                                                  (f"{c}: -2..2 change", f"gap/{c}", "{:.2f}")))]
     # Only the columns this data has: digits have no factors, dSprites has no labels or digit classifier.
     columns = [c for c in columns if any(row.get(c[1]) is not None for row in rows)] or columns[:2]
 
@@ -391,7 +393,9 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
             "value survives small random moves; disentanglement scores: Q as an encoder of the data's factors; "
             "top and next |rho|: a continuous code's largest and second-largest Spearman |rho| with the digits' "
             "shape measures along its traversals (the top one named), digit kept: the share of traversal images that "
-            "keep their row's digit; worst = the lowest of each score, the highest FD-digits and next |rho|.\n\n"
+            "keep their row's digit; -2..2 change: the largest change of a rho or the digit kept when the traversal "
+            "goes from -2 to 2 (the paper's extrapolation); worst = the lowest of each score, the highest FD-digits, "
+            "next |rho| and -2..2 change.\n\n"
             + "\n".join(lines) + "\n")
 
 
@@ -400,7 +404,7 @@ def _morphometry_cells(r: SeedResult) -> dict[str, Any]:
     cells: dict[str, Any] = {}
     for code, m in r.morphometry.items():
         cells.update({f"rho/{code}": f"{m['rho']:.2f} {m['dominant']}", f"other/{code}": m["other"],
-                      f"digit_kept/{code}": m["digit_kept"]})
+                      f"digit_kept/{code}": m["digit_kept"], f"gap/{code}": m.get("gap")})
     return cells
 
 

@@ -12,7 +12,7 @@ from ..model import InfoGAN
 from .clustering import cluster_score
 from .diagnosis import diagnose
 from .disentanglement import disentanglement_scores
-from .morphometry import code_effects
+from .morphometry import EXTRAPOLATED_SPAN, code_effects
 from .sample_quality import applies_to, sample_quality
 from .stability import code_stability, stability_images
 
@@ -40,7 +40,8 @@ def evaluate(
     """Accuracy, NMI and a diagnosis of a categorical code as a label-free classifier of ``data``, the
     label-free stability of every categorical code on ``data``, L_I and H(c) of every code on fresh samples,
     and, for 28x28 grey models, FD-digits of samples vs ``data`` and what each continuous code does to the digits'
-    shape (:mod:`infogan.metrics.morphometry`; ``shape_rows`` traversal rows per categorical value)."""
+    shape (:mod:`infogan.metrics.morphometry`; ``shape_rows`` traversal rows per categorical value, the code over
+    -1..1 and over -2..2)."""
     result: dict[str, Any] = {"data": data.name, "n_images": len(data)}
     cats = [c for c in model.spec.codes if c.categorical]
     if code is not None:
@@ -73,8 +74,10 @@ def evaluate(
     result["l_i_ceiling"] = {name: model.spec.code(name).l_i_ceiling for name in mi}  # below H(c) for a fixed std
     result.update(quality_of_samples(model, data, quality_samples))
     effects = code_effects(model, rows_per_value=shape_rows)
-    if effects:
-        result["morphometry"] = {name: e.to_dict() for name, e in effects.items()}
+    if effects:  # and over the paper's -2..2, beyond the prior's range, on the same rows
+        beyond = code_effects(model, rows_per_value=shape_rows, span=EXTRAPOLATED_SPAN)
+        result["morphometry"] = {name: {**e.to_dict(), "beyond": beyond[name].to_dict(),
+                                        "extrapolation_gap": e.gap(beyond[name])} for name, e in effects.items()}
     if data.factors is not None:  # dSprites: Q as an encoder of the known factors
         result["disentanglement"] = disentanglement_scores(model, data).to_dict()
     return result

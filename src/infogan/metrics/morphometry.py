@@ -36,6 +36,7 @@ MEASURES = ("thickness", "slant", "width", "height", "area")
 UPSCALE = 4
 THRESHOLD = 0.5
 _PERCENTILES = (1.0, 99.0)
+EXTRAPOLATED_SPAN = 2.0  # the paper varies its continuous codes from -2 to 2, twice the prior's range
 
 
 def morphometry(images: torch.Tensor | np.ndarray, batch_size: int = 500) -> dict[str, np.ndarray]:
@@ -84,6 +85,13 @@ class CodeEffect:
     identity_kept: float | None  # share Q reads as the row's categorical value; None without a categorical code
     rows: int
     steps: int
+    span: float = 1.0  # the code went from -span to span
+
+    def gap(self, other: CodeEffect) -> float:
+        """The largest change of any rho or of the digit kept between this traversal and another of the same code
+        (the paper extrapolates to -2..2 a code trained on -1..1: a code that holds its meaning changes little)."""
+        changes = [abs(self.rho[m] - other.rho[m]) for m in self.rho if np.isfinite(self.rho[m] - other.rho[m])]
+        return max([*changes, abs(self.digit_kept - other.digit_kept)])
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,14 +112,15 @@ def row_spearman(values: np.ndarray) -> float:
     return float(rho.mean())
 
 
-def effect_from_traversal(measures: dict[str, np.ndarray], digit_kept: float, identity_kept: float | None) -> CodeEffect:
+def effect_from_traversal(measures: dict[str, np.ndarray], digit_kept: float, identity_kept: float | None,
+                          span: float = 1.0) -> CodeEffect:
     """A :class:`CodeEffect` from each measure as [rows, steps] arrays along a code's traversals."""
     rho = {name: row_spearman(v) for name, v in measures.items()}
     finite = {name: abs(r) for name, r in rho.items() if np.isfinite(r)}
     dominant = max(finite, key=finite.get) if finite else MEASURES[0]
     other = max((v for name, v in finite.items() if name != dominant), default=float("nan"))
     rows, steps = next(iter(measures.values())).shape
-    return CodeEffect(rho, dominant, other, digit_kept, identity_kept, rows, steps)
+    return CodeEffect(rho, dominant, other, digit_kept, identity_kept, rows, steps, span)
 
 
 def applies(model: InfoGAN) -> bool:
@@ -120,16 +129,18 @@ def applies(model: InfoGAN) -> bool:
 
 
 @torch.no_grad()
-def code_effects(model: InfoGAN, rows_per_value: int = 10, steps: int = 9, seed: int = 0) -> dict[str, CodeEffect]:
+def code_effects(model: InfoGAN, rows_per_value: int = 10, steps: int = 9, seed: int = 0,
+                 span: float = 1.0) -> dict[str, CodeEffect]:
     """:class:`CodeEffect` of every continuous code of a 28x28 grey model, over ``rows_per_value`` rows for each value
-    of the first categorical code (or as many rows in all without one), the code going from -1 to 1 in ``steps``."""
+    of the first categorical code (or as many rows in all without one), the code going from -span to span in ``steps``
+    (the same rows, z and codes for every span)."""
     if not applies(model):
         return {}
     spec = model.spec
     cats = [c for c in spec.codes if c.categorical]
     first = cats[0] if cats else None
     n_rows = rows_per_value * (first.k if first else 1)
-    values = torch.linspace(-1.0, 1.0, steps)
+    values = torch.linspace(-span, span, steps)
     base = spec.sample(n_rows, torch.Generator().manual_seed(seed))
     if first is not None:  # every value of the first categorical code, over rows_per_value rows each
         base.codes[first.name] = torch.arange(n_rows) % first.k
@@ -157,7 +168,7 @@ def code_effects(model: InfoGAN, rows_per_value: int = 10, steps: int = 9, seed:
             read = spec.point_estimate(q)[first.name].numpy()
             identity_kept = float((read == codes[first.name].numpy()).mean())
         measured = {name: v.reshape(n_rows, steps) for name, v in morphometry(images).items()}
-        effects[code.name] = effect_from_traversal(measured, digit_kept, identity_kept)
+        effects[code.name] = effect_from_traversal(measured, digit_kept, identity_kept, span)
     return effects
 
 
