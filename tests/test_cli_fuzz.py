@@ -6,7 +6,7 @@ evaluation draws fewer fresh samples."""
 
 import argparse
 import itertools
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import chdir, redirect_stderr, redirect_stdout
 from io import StringIO
 from unittest import mock
 
@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infogan.cli import build_parser, main
+from infogan.data import ImageData
 from infogan.metrics import evaluate as evaluate_model
+from infogan.metrics.stability import stability_images
 
 # Subcommands that finish quickly on a tiny run; servers and multi-run jobs are tested elsewhere.
 FUZZED = ("train", "traverse", "sample", "evaluate", "export")
@@ -66,6 +68,7 @@ def places(tmp_path_factory):
     (root / "junk.safetensors").write_bytes(b"\x00" * 100)
     fresh = itertools.count()
     return {
+        "root": root,  # the working directory: a train without --out writes its run under runs/ there
         "run_dirs": [str(run), str(root / "model.safetensors"), str(root / "junk.safetensors"), str(root / "missing")],
         "outs": [
             lambda: str(root / f"new-{next(fresh)}"),
@@ -82,13 +85,17 @@ def places(tmp_path_factory):
 def test_any_command_line_exits_cleanly(places, data):
     args = data.draw(argv(places), label="argv")
     out, err = StringIO(), StringIO()
-    # Keep the process-wide torch settings of other tests intact, and skip the training itself.
+    # Keep the process-wide torch settings of other tests intact, and skip the training itself; score starts and
+    # evaluate on a few hundred images (the command lines are under test here, not the metrics).
     def fewer(model, data, code, *_):
+        if data.factors is None:
+            data = ImageData(data.name, data.images[:500], None if data.labels is None else data.labels[:500])
         return evaluate_model(model, data, code, mi_samples=500, quality_samples=500, shape_rows=1)
 
     with mock.patch("infogan.train.Trainer.fit"), mock.patch("torch.set_num_threads"), \
             mock.patch("torch.use_deterministic_algorithms"), mock.patch("infogan.api.evaluate_model", fewer), \
-            redirect_stdout(out), redirect_stderr(err):
+            mock.patch("infogan.starts.stability_images", lambda data: stability_images(data, 300)), \
+            redirect_stdout(out), redirect_stderr(err), chdir(places["root"]):
         try:
             code = main(args)
         except SystemExit as e:  # argparse: usage errors (2), --help and --version (0)
