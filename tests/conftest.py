@@ -1,5 +1,7 @@
+import io
 import json
 import subprocess
+import tarfile
 import sys
 from pathlib import Path
 
@@ -105,3 +107,17 @@ def _as_cuda_checkpoint(path: Path) -> None:
     metadata["meta"] = json.dumps({**json.loads(metadata["meta"]), "device": "cuda"})
     metadata["sha256"] = tensors_digest(tensors)
     save_file(tensors, str(path), metadata)
+
+
+@pytest.fixture
+def npm_tarball():
+    """Writes an npm-pack style .tgz: make(path, folder, {name: bytes}) puts each file under package/FOLDER/."""
+    def make(path: Path, folder: str, files: dict[str, bytes]) -> Path:
+        with tarfile.open(path, "w:gz") as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo(f"package/{folder}/{name}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return path
+
+    return make

