@@ -85,6 +85,7 @@ def test_report_shows_the_evaluation_numbers(tiny_run, evaluated, tmp_path, caps
     c1 = r["morphometry"]["c1"]
     assert f"c1: mostly {c1['dominant']} (rho {c1['rho'][c1['dominant']]:+.2f}, the next |rho| {c1['other']:.2f})" \
         in html.unescape(page)
+    assert f"from -2 to 2 the rho and digit kept move by at most {c1['extrapolation_gap']:.2f}" in html.unescape(page)
     assert 'alt="code-by-measure heat map"' in page
     assert len(_images(page)) == 10  # the 9 figures and the code-by-measure heat map
 

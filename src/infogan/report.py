@@ -131,8 +131,8 @@ def _morphometry(effects: dict[str, dict]) -> str:
                "image. One large |rho| per code, small others and the digit kept: a disentangled code.")
     lines = [f"{n}: mostly {e['dominant']} (rho {e['rho'][e['dominant']]:+.2f}, the next |rho| {e['other']:.2f})"
              + ("" if e["identity_kept"] is None else f"; Q reads the row's value in {e['identity_kept'] * 100:.1f}%")
-             + ("" if "beyond" not in e else f"; from -2 to 2 the rho and digit kept move by at most "
-                f"{e['extrapolation_gap']:.2f}")
+             + ("" if "beyond" not in e else f"; from -{e['beyond']['span']:g} to {e['beyond']['span']:g} the rho and "
+                f"digit kept move by at most {e['extrapolation_gap']:.2f}")
              for n, e in effects.items()]
     return (_img(morphometry_png(effects), "code-by-measure heat map", caption=caption)
             + "".join(f"<p>{html.escape(line)}</p>" for line in lines))
