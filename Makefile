@@ -43,8 +43,9 @@ browser-deps:
 	test -f build/onnxruntime-web-$(ORT_WEB_VERSION).tgz || (mkdir -p build && cd build && npm pack -q onnxruntime-web@$(ORT_WEB_VERSION)) \
 		|| echo "onnxruntime-web not fetched: the web export's browser test will skip"
 
+# One worker per core (-n auto), each one torch thread (tests/conftest.py); worksteal evens out the long tests.
 test: env browser-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist worksteal
 
 docs: env
 	$(PY) scripts/gen_docs.py

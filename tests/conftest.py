@@ -1,5 +1,6 @@
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -14,6 +15,12 @@ from infogan.config import Config, TrainConfig, preset
 from infogan.data import ImageData
 from infogan.runs import RunDir, tensors_digest
 from infogan.train import Trainer
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs a worker per core: one torch thread each, in this process and the CLI processes it starts, or
+    # the workers' thread pools fight over the cores (small steps ran up to 8x slower with two threads on a busy CPU)
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
