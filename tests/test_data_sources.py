@@ -98,7 +98,7 @@ def test_datasets_command_lists_each_with_its_licence(tmp_path: Path, capsys: py
     assert main(["datasets", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     blocks = {block.split()[0]: block for block in out.split("\n") if block and not block.startswith(" ")}
-    assert list(blocks) == ["bundled", "mnist", "fashion-mnist", "svhn", "celeba", "dsprites", "folder"]
+    assert list(blocks) == ["bundled", "mnist", "fashion-mnist", "svhn", "celeba", "dsprites", "shapes3d", "folder"]
     assert "CC BY-SA 3.0" in out and "MIT (Zalando SE)" in out and "non-commercial" in out
     assert MNIST.mirrors[0] in out
     assert f"here:    {tmp_path}\n" in out  # the IDX files are found for mnist

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from infogan.data import celeba, dsprites, folder, svhn
+from infogan.data import celeba, dsprites, folder, shapes3d, svhn
 from infogan.data.archive import safe_extract
 from infogan.data.bundled import BUNDLED_DIR, load_bundled
 from infogan.data.download import cache_dir
@@ -106,6 +106,16 @@ def _load_dsprites(data_dir: Path | None, split: str, options: Options) -> Image
     return ImageData("dsprites", torch.from_numpy(images).unsqueeze(1), factors.classes[:, 0].clone(), factors)
 
 
+def _load_shapes3d(data_dir: Path | None, split: str, options: Options) -> ImageData:
+    _only_train(split, "shapes3d has no test split (it is one grid of all factor combinations); use --split train")
+    if data_dir is not None:
+        raise DataError("shapes3d is rendered and reads no files; omit --data-dir (DeepMind's 3dshapes.h5 is not read)")
+    indices = subset_indices(shapes3d.COUNT, options.n) if 0 < options.n < shapes3d.COUNT else np.arange(shapes3d.COUNT)
+    factors = Factors(shapes3d.FACTOR_NAMES, torch.from_numpy(shapes3d.classes(indices)), shapes3d.LEVELS)
+    # The label is the shape (0 cube, 1 cylinder, 2 sphere, 3 capsule): a categorical code can be scored against it.
+    return ImageData("shapes3d", torch.from_numpy(shapes3d.render(indices)), factors.classes[:, 4].clone(), factors)
+
+
 def _present(path: Path | None) -> str | None:
     return str(path) if path is not None else None
 
@@ -141,6 +151,11 @@ _ENTRIES = (
             "rendering: MIT (this package); official dSprites: Apache 2.0",
             f"nothing to do (rendered, about 3 GB in memory; n=N for a subset), or {dsprites.OFFICIAL_FILE} "
             "in --data-dir", Options, _load_dsprites, _dsprites_where),
+    Dataset("shapes3d", "3D shapes factor grid: 480,000 scenes, floor, wall and object hue x scale x shape x "
+            "orientation, with the factors", "3x64x64",
+            f"rendered by infogan after the factors of DeepMind's 3dshapes ({shapes3d.HOME})", "MIT (this package)",
+            "nothing to do (rendered, about 5.9 GB in memory; n=N for a subset)", Options, _load_shapes3d,
+            lambda d: "rendered on demand"),
     Dataset("folder", "any folder of images (PNG, JPEG, WebP, ...), searched recursively", "CxSxS",
             "--data-dir DIR (or a .zip / .tar of it)", "that of your images",
             "--data-dir DIR; options size=64, channels=3, crop=center|stretch, on_bad=skip|error", folder.FolderOptions,
