@@ -53,9 +53,11 @@ def test_pick_prefers_agreement_from_three_starts_and_stability_otherwise():
     assert pick(records, "stability") == 0
     assert pick(records[:2], "agreement") == 0  # two starts always agree equally with each other
     assert pick([{"kept": 0.9, "agreement": 0.5}] * 3, "agreement") == 0  # full ties: the earlier start
+    central = [{"centrality": 0.4}, {"centrality": 0.7}, {"centrality": 0.7}]  # no categorical code: no stability
+    assert pick(central, "centrality") == 1 and pick(central[:2], "centrality") == 0
 
 
-@pytest.mark.parametrize("score", ["agreement", "stability"])
+@pytest.mark.parametrize("score", ["agreement", "stability", "centrality"])
 def test_the_preferred_start_is_kept_and_every_start_is_recorded(tiny_config, tiny_data, tmp_path, score):
     tiny_config.train.starts, tiny_config.train.start_steps, tiny_config.train.start_score = 3, 2, score
     run = RunDir(tmp_path)
@@ -66,6 +68,8 @@ def test_the_preferred_start_is_kept_and_every_start_is_recorded(tiny_config, ti
     assert starts[0]["seed"] == tiny_config.train.seed and len({s["seed"] for s in starts}) == 3
     assert record["score"] == score and record["chosen"] == pick(starts, score)
     assert all(0 <= s["agreement"] <= 1 for s in starts)
+    # Centrality only where it chooses: it costs a G and Q pass over generated images per start and pair.
+    assert all(("centrality" in s) == (score == "centrality") and 0 <= s.get("centrality", 0) <= 1 for s in starts)
     # The kept trainer is that start, and scores what the record says; it carries the run's own config.
     again = code_stability(best.model, stability_images(tiny_data))["cat0"].kept
     assert again == pytest.approx(starts[record["chosen"]]["kept"], abs=1e-5)
@@ -146,14 +150,36 @@ def test_a_stop_during_a_start_keeps_the_best_finished_start(tiny_config, tiny_d
     assert best.stop_requested and best.step == 2
 
 
-def test_selection_needs_a_categorical_code(tiny_config):
+def test_selection_without_a_categorical_code_needs_centrality(tiny_config):
     tiny_config.train.starts = 2
     check_starts(tiny_config)
     tiny_config.latent.codes = [CodeConfig(name="c1", kind="continuous")]
-    with pytest.raises(ConfigError, match="categorical"):
+    with pytest.raises(ConfigError, match="categorical code.*start_score = \"centrality\""):
         check_starts(tiny_config)
-    tiny_config.train.starts = 1
+    tiny_config.train.start_score = "centrality"
+    with pytest.raises(ConfigError, match="cannot tell 2 starts apart"):
+        check_starts(tiny_config)
+    tiny_config.train.starts, tiny_config.train.start_enough = 3, 0.97
+    with pytest.raises(ConfigError, match="start_enough is a stability"):  # no stability to reach
+        check_starts(tiny_config)
+    tiny_config.train.start_enough = 0.0
     check_starts(tiny_config)
+    tiny_config.train.starts, tiny_config.train.start_score = 1, "stability"
+    check_starts(tiny_config)
+
+
+def test_starts_without_a_categorical_code_are_chosen_by_centrality(tiny_config, tmp_path, monkeypatch, tiny_data):
+    monkeypatch.setattr("infogan.api.load_data", lambda config, device: tiny_data)
+    tiny_config.latent.codes = [CodeConfig(name="c1", kind="continuous"), CodeConfig(name="c2", kind="continuous")]
+    tiny_config.train.starts, tiny_config.train.start_steps, tiny_config.train.steps = 3, 2, 3
+    tiny_config.train.start_score = "centrality"
+    result = train(tiny_config, tmp_path / "run", progress=False)
+    assert result.step == 3
+    record = json.loads((tmp_path / "run" / "starts.json").read_text())
+    starts = record["starts"]
+    assert record["code"] is None and record["score"] == "centrality" and [s["start"] for s in starts] == [0, 1, 2]
+    assert all(set(s) == {"start", "seed", "step", "centrality"} and 0 <= s["centrality"] <= 1 for s in starts)
+    assert record["chosen"] == pick(starts, "centrality")
 
 
 def test_the_default_preset_trains_with_starts_under_torchrun(tmp_path):

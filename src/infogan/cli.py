@@ -269,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "bf16 where the hardware has it (CUDA, or a CPU with AVX512_BF16 or AMX), else fp32")
     _key_flag(t, "--starts", key="train.starts", type=_positive(int),
               help="train N short starts (train.start_steps steps each) and keep the one whose categorical code "
-                   "is most stable on real images (train.start_score; label-free); 1: no selection")
+                   "is most stable on real images, or that train.start_score prefers (agreement, centrality); "
+                   "label-free; 1: no selection")
     _key_flag(t, "--compile", key="train.compile", action="store_true",
               help="torch.compile the networks (pays on GPUs; slower than eager on small CPUs)")
     _key_flag(t, "--tensorboard", key="train.tensorboard", action="store_true",

@@ -162,8 +162,9 @@ class TrainConfig:
     starts: int = _key(1, ge=1)
     # Steps each start trains before the choice.
     start_steps: int = _key(750, ge=1)
-    # How the start that goes on is chosen: "stability" or "agreement" (above).
-    start_score: Literal["stability", "agreement"] = "stability"
+    # How the start that goes on is chosen: "stability" or "agreement" (above), or "centrality": the start whose
+    # codes agree best with the other starts' codes, all codes (InfoGAN-CR's ModelCentrality; infogan.starts).
+    start_score: Literal["stability", "agreement", "centrality"] = "stability"
     # A start whose stability reaches this is kept at once, the later starts not trained; 0: train every start.
     start_enough: float = _key(0.0, ge=0)
     # torch.compile G and D/Q: fused kernels, the same maths. Pays on GPUs; costs its compile time up front

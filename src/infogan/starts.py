@@ -5,7 +5,9 @@ that merges 4 and 9 after a few hundred steps still merges them at the end. So a
 ``starts`` short trainings from different initialisations, ``start_steps`` steps each, and go on with
 the one ``start_score`` prefers, without labels: by default the start whose categorical code is most
 stable under small moves of the real images (:mod:`infogan.metrics.stability`), or the start whose
-partition of the real images agrees best with the other starts' partitions. Start 0 uses the run's own seed; start i a seed derived from it.
+partition of the real images agrees best with the other starts' partitions, or the start whose codes, all
+of them, agree best with the other starts' codes (:mod:`infogan.metrics.centrality`, the one score that
+needs no categorical code). Start 0 uses the run's own seed; start i a seed derived from it.
 ``starts.json`` in the run directory records every start's seed and scores, and each start's losses
 are kept in ``starts/start-I/metrics.jsonl``; the chosen start's are copied into ``metrics.jsonl``."""
 
@@ -25,6 +27,7 @@ from .data import ImageData, ImageFiles
 from .distributed import ONE_PROCESS, World
 from .errors import ConfigError
 from .files import atomic_write_bytes
+from .metrics.centrality import centrality
 from .metrics.clustering import confusion_matrix, nmi
 from .metrics.stability import code_stability, stability_images
 from .runs import RunDir
@@ -33,7 +36,9 @@ from .train import Trainer
 
 SCORES = {"kept": "share of real images whose value of the code survives small random moves",
           "entropy": "mean H(c|x) in nats",
-          "agreement": "mean NMI of the start's partition of the real images with the other starts' partitions"}
+          "agreement": "mean NMI of the start's partition of the real images with the other starts' partitions",
+          "centrality": "mean FactorVAE agreement of the start's codes with the other starts' codes, each start's Q "
+                        "reading the other's generated images both ways (ModelCentrality)"}
 
 
 def start_seed(seed: int, start: int) -> int:
@@ -46,9 +51,18 @@ def start_seed(seed: int, start: int) -> int:
 
 def check_starts(config: Config) -> None:
     """Refuse what selection cannot do, before any training."""
-    if config.train.starts > 1 and not any(c.categorical for c in config.latent.spec().codes):
-        raise ConfigError("train.starts > 1 scores each start by its categorical code, and this config has none; "
-                          "set train.starts = 1")
+    t = config.train
+    if t.starts == 1 or any(c.categorical for c in config.latent.spec().codes):
+        return
+    if t.start_score != "centrality":
+        raise ConfigError(f"train.start_score = {t.start_score!r} scores each start by its categorical code, and this "
+                          "config has none; set train.start_score = \"centrality\" or train.starts = 1")
+    if t.start_enough > 0:
+        raise ConfigError("train.start_enough is a stability, which needs a categorical code, and this config has "
+                          "none; set train.start_enough = 0 (centrality compares every start)")
+    if t.starts == 2:
+        raise ConfigError("train.start_score = \"centrality\" cannot tell 2 starts apart (each is as central as the "
+                          "other) and this config has no categorical code to fall back on; set train.starts >= 3")
 
 
 def agreement(codes: list[np.ndarray], k: int) -> list[float]:
@@ -62,10 +76,11 @@ def agreement(codes: list[np.ndarray], k: int) -> list[float]:
 
 
 def pick(records: list[dict], score: str) -> int:
-    """The index of the start to keep: the highest ``score`` ("agreement" needs three starts to mean anything;
-    with fewer, and on ties, the more stable start wins; then the earlier)."""
-    key = "agreement" if score == "agreement" and len(records) >= 3 else "kept"
-    return max(range(len(records)), key=lambda i: (records[i][key], records[i]["kept"], -i))
+    """The index of the start to keep: the highest ``score`` ("agreement" and "centrality" compare a start with
+    the others and need three starts to mean anything; with fewer, and on ties, the more stable start wins, where
+    there is a categorical code; then the earlier)."""
+    key = score if score in ("agreement", "centrality") and len(records) >= 3 else "kept"
+    return max(range(len(records)), key=lambda i: (records[i].get(key, 0.0), records[i].get("kept", 0.0), -i))
 
 
 def choose_start(
@@ -82,8 +97,12 @@ def choose_start(
     * ``"stability"``: the start whose categorical code best survives small moves of the real images.
     * ``"agreement"``: the start whose categorical code partitions the real images most like the other starts do
       (mean NMI). It finds the clean start when most starts are clean, and misses it when most merge alike.
+    * ``"centrality"``: the start whose codes, all of them, agree best with the other starts' codes
+      (:func:`infogan.metrics.centrality.centrality`, InfoGAN-CR's ModelCentrality). It needs no categorical code
+      and no data.
 
-    With ``train.start_enough`` > 0, a start whose stability reaches it ends the selection and is kept: the later
+    Where there is a categorical code, every start records its stability (and agreement). With
+    ``train.start_enough`` > 0, a start whose stability reaches it ends the selection and is kept: the later
     starts are not trained. ``fit_start(trainer, start_run, start)`` trains one start (with its own metrics log in ``start_run``, None on
     the ranks of a torchrun job other than rank 0). Under torchrun every rank trains every start in step, rank 0
     scores them and every rank goes on with the start it chose. A stop
@@ -92,8 +111,8 @@ def choose_start(
     seed), so its checkpoints resume as the run."""
     t = config.train
     main = world.is_main
-    images = stability_images(data) if main else None  # the same images, whatever the start
-    code = next(c for c in config.latent.spec().codes if c.categorical)
+    code = next((c for c in config.latent.spec().codes if c.categorical), None)  # none: scored by centrality alone
+    images = stability_images(data) if main and code is not None else None  # the same images, whatever the start
     records: list[dict] = []
     finished: list[Trainer] = []
     codes: list[np.ndarray] = []
@@ -113,16 +132,21 @@ def choose_start(
             break
         finished.append(trainer)
         if main:  # rank 0 alone scores: each rank's BatchNorm statistics are its own, and the choice must be one
+            records.append({"start": i, "seed": cfg.train.seed, "step": trainer.step})
+        if main and code is not None:
             stability = code_stability(trainer.model, images)[code.name]
             model = trainer.model
             codes.append(model.spec.point_estimate(model.encode(images))[code.name].numpy())
-            records.append({"start": i, "seed": cfg.train.seed, "step": trainer.step,
-                            "kept": round(stability.kept, 5), "entropy": round(stability.entropy, 5)})
+            records[-1].update(kept=round(stability.kept, 5), entropy=round(stability.entropy, 5))
         enough = bool(world.broadcast(int(main and 0 < t.start_enough <= records[-1]["kept"])))
         if enough:
             break  # stable enough: the starts not yet trained could only match it
-    for record, value in zip(records, agreement(codes, code.k)):
-        record["agreement"] = round(value, 5)
+    if code is not None:
+        for record, value in zip(records, agreement(codes, code.k)):
+            record["agreement"] = round(value, 5)
+    if main and t.start_score == "centrality":
+        for record, value in zip(records, centrality([trainer.model for trainer in finished])):
+            record["centrality"] = round(value, 5)
     if finished:
         chosen = len(finished) - 1 if enough else world.broadcast(pick(records, t.start_score) if main else 0)
         best = finished[chosen]
@@ -136,8 +160,8 @@ def choose_start(
             trainer.real.close()
     if main:
         atomic_write_bytes(run.path / "starts.json", json.dumps(
-            {"chosen": chosen, "code": code.name, "score": t.start_score, "enough": t.start_enough, "scores": SCORES,
-         "starts": records},
+            {"chosen": chosen, "code": code.name if code else None, "score": t.start_score, "enough": t.start_enough,
+             "scores": SCORES, "starts": records},
             indent=1).encode())
         chosen_log = run.path / "starts" / f"start-{chosen}" / "metrics.jsonl"
         if chosen_log.exists():  # absent only for a start stopped before its first step

@@ -4,8 +4,9 @@ Each seed trains in ``OUT/seed-S``: one after another in this process, or, given
 ``--parallel``), several at a time, each in its own ``python -m infogan train`` process on one device, its output
 in ``OUT/seed-S/train.log``. The table (``OUT/sweep.md`` and ``OUT/sweep.json``) holds per seed the steps, training
 time, accuracy, NMI, L_I per code, FD-digits and the diagnosis (on data with known factors, such as dSprites, the
-disentanglement scores instead of the digit ones), plus the median and the worst seed; a seed whose
-training failed, or that another process is training (its run directory is locked), gets a row with its error, and
+disentanglement scores instead of the digit ones), plus the median and the worst seed, and with two or more
+trained seeds each seed's ModelCentrality among them (:mod:`infogan.metrics.centrality`, no labels) and the most
+central seed; a seed whose training failed, or that another process is training (its run directory is locked), gets a row with its error, and
 the others carry on. Rerunning the same command continues: a seed
 whose training reached its budget and whose ``evaluation.json`` belongs to that final checkpoint is only read back;
 a seed cut short or failed resumes from its newest checkpoint (with what is left of a time budget). Ctrl-C or
@@ -30,13 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from . import api
 from .config import Config, apply_overrides, check_resumable
 from .distributed import resolve_device
 from .errors import BusyError, ConfigError, DivergenceError, InfoganError
 from .files import atomic_write_bytes
 from .lock import busy
-from .runs import Checkpoint, RunDir
+from .metrics.centrality import centrality
+from .runs import Checkpoint, RunDir, load_model
 from .train import step_budget
 
 SWEEP_MD, SWEEP_JSON = "sweep.md", "sweep.json"
@@ -62,6 +66,7 @@ class SeedResult:
     disentanglement: dict[str, float] = field(default_factory=dict)  # on data with factors: DISENTANGLEMENT's scores
     # 28x28 grey models: per continuous code, its dominant measure, |rho|, the next |rho| and the digit kept
     morphometry: dict[str, dict[str, Any]] = field(default_factory=dict)
+    centrality: float | None = None  # label-free: the mean agreement of its codes with the other seeds' codes
 
     @classmethod
     def from_evaluation(cls, seed: int, ckpt: Checkpoint, ev: dict[str, Any]) -> SeedResult:
@@ -137,8 +142,31 @@ def run_sweep(config: Config, seeds: list[int], out: str | Path, overrides: dict
                 sweep.results.append(_evaluated(plan, evaluate_kw, log))
             sweep.results.sort(key=lambda r: seeds.index(r.seed))
             write_tables(sweep, out, config, overrides)  # after every seed, so a killed sweep still has its table
+    if not sweep.stopped:  # the rerun compares the seeds once all have trained
+        sweep.results = with_centrality(sweep.results, out, resolve_device(plans[0].target.train.device))
     write_tables(sweep, out, config, overrides)
     return sweep
+
+
+def with_centrality(results: list[SeedResult], out: Path, device: torch.device | str = "cpu") -> list[SeedResult]:
+    """``results`` with each trained seed's centrality among the trained seeds whose run has a model, when there
+    are two or more of them (else unchanged): the seeds' codes compared with each other on ``device``, no labels."""
+    trained = [r for r in results if not r.error and _run_dir(out, r.seed).checkpoints()]
+    if len(trained) < 2:
+        return results
+    models = [load_model(_run_dir(out, r.seed).path, device) for r in trained]
+    scores = dict(zip((r.seed for r in trained), centrality(models)))
+    return [dataclasses.replace(r, centrality=round(scores[r.seed], 5)) if r.seed in scores else r for r in results]
+
+
+def most_central(results: list[SeedResult]) -> int | None:
+    """The seed of the highest centrality (the first of equals), None when no seed has one."""
+    scored = [r for r in results if r.centrality is not None]
+    return max(scored, key=lambda r: r.centrality).seed if scored else None
+
+
+def _run_dir(out: Path, seed: int) -> RunDir:
+    return RunDir(out / f"seed-{seed}")
 
 
 def _plan(config: Config, seed: int, out: Path, overrides: dict[str, Any]) -> _Seed:
@@ -146,7 +174,7 @@ def _plan(config: Config, seed: int, out: Path, overrides: dict[str, Any]) -> _S
     target = apply_overrides(config, seed_overrides)
     if not (target.train.steps or target.train.epochs or target.train.minutes):
         raise ConfigError("no training budget: set --steps or --minutes, or one in the config")
-    run = RunDir(out / f"seed-{seed}")
+    run = _run_dir(out, seed)
     if not run.checkpoints():
         return _Seed(seed, run, config, seed_overrides, target)
     ckpt = run.load_latest()
@@ -351,8 +379,8 @@ def summary(results: list[SeedResult]) -> dict[str, dict[str, Any]]:
 
 def write_tables(sweep: Sweep, out: Path, config: Config, overrides: dict[str, Any]) -> None:
     stats = summary(sweep.results)
-    data = {"seeds": [dataclasses.asdict(r) for r in sweep.results], **stats, "overrides": overrides,
-            "config": dataclasses.asdict(config)}
+    data = {"seeds": [dataclasses.asdict(r) for r in sweep.results], **stats,
+            "most_central": most_central(sweep.results), "overrides": overrides, "config": dataclasses.asdict(config)}
     atomic_write_bytes(out / SWEEP_JSON, (json.dumps(data, indent=2) + "\n").encode())
     atomic_write_bytes(out / SWEEP_MD, markdown(sweep.results, stats, overrides).encode())
 
@@ -365,6 +393,7 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
                                  **r.disentanglement, **_morphometry_cells(r)}) for r in results]
     columns = [("steps", "steps", "{:,.0f}"), ("train time", "seconds", "{:.0f} s"),
                ("accuracy", "accuracy", "{:.2%}"), ("NMI", "nmi", "{:.3f}"), ("stability", "stability", "{:.3f}"),
+               ("centrality", "centrality", "{:.3f}"),
                *((f"L_I({c})", f"mi/{c}", "{:.3f}") for c in codes), ("FD-digits", "fd_digits", "{:.2f}"),
                *((header, key, "{:.3f}") for key, header in DISENTANGLEMENT.items()),
                *(col for c in shaped for col in ((f"{c}: top \\|rho\\|", f"rho/{c}", "{:.2f}"),
@@ -387,10 +416,15 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
         lines.append("| " + " | ".join(cells("**median**", stats["median"], "")) + " |")
         lines.append("| " + " | ".join(cells("**worst**", stats["worst"], f"seed {worst_seed} has the lowest accuracy"
                                                if worst_seed is not None else "")) + " |")
+    central = most_central(results)
+    if central is not None:
+        lines.append(f"\nmost central (ModelCentrality, no labels): seed {central}")
     settings = ", ".join(f"`{k}={v}`" for k, v in overrides.items()) or "none"
     return (f"# Sweep over {len(results)} seed(s)\n\nOverrides: {settings}. Accuracy and NMI: the categorical code as a "
             "label-free classifier (Hungarian-matched); stability (label-free): the share of images whose categorical code "
-            "value survives small random moves; disentanglement scores: Q as an encoder of the data's factors; "
+            "value survives small random moves; centrality (label-free): the mean agreement of the seed's codes with the "
+            "other seeds' codes, each seed's Q reading the others' generated images by the FactorVAE score (InfoGAN-CR's "
+            "ModelCentrality); disentanglement scores: Q as an encoder of the data's factors; "
             "top and next |rho|: a continuous code's largest and second-largest Spearman |rho| with the digits' "
             "shape measures along its traversals (the top one named), digit kept: the share of traversal images that "
             "keep their row's digit; -2..2 change: the largest change of a rho or the digit kept when the traversal "

@@ -189,7 +189,7 @@ def factor_vae_score(
 ) -> FactorVAEScore:
     """Kim & Mnih's majority-vote score, batches drawn from the rows of ``rep`` [N, D] with factor ``classes`` [N, F]."""
     global_var = rep.var(axis=0, ddof=1)
-    active = np.flatnonzero(np.sqrt(global_var) >= prune_std)
+    active = active_dims(global_var, prune_std)
     if active.size == 0:
         return FactorVAEScore(0.0, 0.0, 0)
     # Per factor, the pool rows of each value that has at least 2 (a variance needs two points).
@@ -210,15 +210,35 @@ def factor_vae_score(
             f = factors[rng.integers(len(factors))]
             members = groups[f][rng.choice(len(odds[f]), p=odds[f])]
             batch = rng.choice(members, size=min(batch_size, len(members)), replace=False)
-            local_var = rep[batch][:, active].var(axis=0, ddof=1)
-            table[f, active[np.argmin(local_var / global_var[active])]] += 1
+            table[f, least_variance_dim(rep[batch].var(axis=0, ddof=1), global_var, active)] += 1
         return table
 
     train = votes(train_votes)
-    classifier = train.argmax(axis=0)  # the factor each dimension stands for
-    dims = np.arange(rep.shape[1])
+    eval_accuracy, train_accuracy = majority_vote_accuracy(train, votes(eval_votes))
+    return FactorVAEScore(eval_accuracy, train_accuracy, int(active.size))
+
+
+def active_dims(global_var: np.ndarray, prune_std: float = FACTOR_VAE_PRUNE_STD) -> np.ndarray:
+    """The dimensions FactorVAE keeps, given each one's global variance: those whose standard deviation reaches
+    ``prune_std``."""
+    return np.flatnonzero(np.sqrt(global_var) >= prune_std)
+
+
+def least_variance_dim(local_var: np.ndarray, global_var: np.ndarray, active: np.ndarray) -> int:
+    """FactorVAE's vote of a batch that shares one factor's value, from each dimension's variance over the batch
+    (``local_var``): the ``active`` dimension whose variance over the batch divided by its ``global_var`` is the
+    least."""
+    return int(active[np.argmin(local_var[active] / global_var[active])])
+
+
+def majority_vote_accuracy(train: np.ndarray, evaluation: np.ndarray) -> tuple[float, float]:
+    """FactorVAE's classifier from vote tables [F, D] (how often a batch sharing factor f voted for dimension d):
+    each dimension stands for the factor it got most ``train`` votes for. Its accuracy on ``evaluation`` and on
+    ``train``."""
+    classifier = train.argmax(axis=0)
+    dims = np.arange(train.shape[1])
     accuracy = lambda table: float(table[classifier, dims].sum() / table.sum())
-    return FactorVAEScore(accuracy(votes(eval_votes)), accuracy(train), int(active.size))
+    return accuracy(evaluation), accuracy(train)
 
 
 def mig_score(rep: np.ndarray, classes: np.ndarray, bins: int = MIG_BINS) -> MIGScore:
