@@ -108,3 +108,23 @@ def test_evaluating_on_other_data_keeps_the_runs_own_evaluation(trained_run, tmp
     assert json.loads((trained_run / "evaluation-mnist-test.json").read_text())["n_images"] == 40
     own = api.evaluate(trained_run, **fast)
     assert json.loads((trained_run / "evaluation.json").read_text())["n_images"] == own["n_images"] != 40
+
+
+def test_scores_over_training_are_logged_plotted_and_trimmed_on_resume(tiny_config, tiny_data, tmp_path, monkeypatch):
+    from infogan.data.image_data import Factors, ImageData
+
+    factors = Factors(("parity", "fives"), torch.stack([tiny_data.labels % 2, tiny_data.labels // 5], 1), ((0, 1),) * 2)
+    with_factors = ImageData("tiny", tiny_data.images, tiny_data.labels, factors)
+    monkeypatch.setattr("infogan.api.load_data", lambda config, device: with_factors)
+    train(tiny_config, tmp_path, overrides={"train.steps": 5, "train.score_every": 2}, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "scores.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [2, 4, 5]  # every 2 steps, and the end
+    assert all(0 <= r[k] <= 1 for r in rows for k in ("factor_vae", "mig", "sap", "dci_disentanglement"))
+    assert 'id="scores"' in (tmp_path / "report.html").read_text()
+    RunDir(tmp_path).clean_after_crash(4)  # a resume from step 4 logs step 5 again
+    assert [json.loads(line)["step"] for line in (tmp_path / "scores.jsonl").read_text().splitlines()] == [2, 4]
+
+
+def test_scores_over_training_need_data_with_factors(tiny_config, tmp_path):
+    with pytest.raises(ConfigError, match="train.score_every .* has none"):
+        train(tiny_config, tmp_path, overrides={"train.steps": 2, "train.score_every": 1}, progress=False)

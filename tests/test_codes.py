@@ -43,6 +43,21 @@ def test_sampling_shapes_ranges_and_determinism():
     assert normal.std().item() == pytest.approx(1.0, abs=0.02)
 
 
+def test_contrastive_pairs_share_exactly_the_chosen_code():
+    spec = mnist_spec()
+    first, second, shared = spec.sample_pairs(4000, torch.Generator().manual_seed(2))
+    assert set(shared.tolist()) == {0, 1, 2}  # cat0, c1, c2, each about a third of the pairs
+    assert all(abs((shared == i).float().mean().item() - 1 / 3) < 0.03 for i in range(3))
+    for i, c in enumerate(spec.codes):
+        same = first.codes[c.name] == second.codes[c.name]
+        assert same[shared == i].all()
+        # the codes not shared are independent draws: a 10-way value matches 1 time in 10, a uniform one never
+        assert same[shared != i].float().mean().item() < (0.13 if c.categorical else 1e-3)
+    assert not (first.z == second.z).all(1).any()
+    with pytest.raises(ConfigError, match="at least one latent code"):
+        LatentSpec(5, ()).sample_pairs(2)
+
+
 def test_generator_input_layout():
     spec = mnist_spec()
     z = torch.zeros(2, 62)

@@ -103,3 +103,12 @@ def test_a_resume_may_change_where_and_how_long_a_run_trains_not_what_it_compute
     for key, value in (("loss.lambda_cat", 2.0), ("optim.lr_d", 0.1), ("train.seed", 4), ("latent.noise_dim", 3)):
         with pytest.raises(ConfigError, match=f"^{key} cannot change when resuming"):
             check_resumable(cfg, {key: value, "train.steps": 5})
+
+
+def test_the_contrastive_regulariser_needs_two_codes():
+    cfg = preset("dsprites")
+    cfg.loss.contrastive = 1.0
+    cfg.validate()
+    cfg.latent.codes = cfg.latent.codes[:1]
+    with pytest.raises(ConfigError, match="loss.contrastive .* at least two latent codes"):
+        cfg.validate()

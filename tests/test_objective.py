@@ -132,3 +132,23 @@ def test_real_info_is_the_code_entropy_minus_the_posterior_entropy_on_the_batch(
     assert with_term.loss.item() == pytest.approx(without.loss.item() - math.log(4), abs=1e-4)
     assert with_term.real_info.item() == pytest.approx(math.log(4), abs=1e-5) and without.real_info is None
     assert InfoGANObjective(spec, 0.0, 0.0, real_info=1.0).real_info_weight == 0.0
+
+
+def test_contrastive_term_adds_its_weighted_cross_entropy_to_g_and_reaches_g_through_h(tiny_config):
+    from infogan import nets
+
+    model, _, latent, fake = _setup(tiny_config)
+    obj = InfoGANObjective(model.spec, 1.0, 0.1, contrastive=2.0)
+    h = nets.build_contrast("mnist", 3, **InfoGAN.net_kwargs(tiny_config, 1))
+    first, second, shared = model.spec.sample_pairs(8, torch.Generator().manual_seed(1))
+    pair = [model.generator(model.spec.generator_input(x)) for x in (first, second)]
+    logits = h(*pair)
+    assert logits.shape == (8, 3)
+    d_fake, q = model.discriminator(fake)
+    plain, with_pairs = obj.generator_loss(d_fake, q, latent.codes), obj.generator_loss(d_fake, q, latent.codes,
+                                                                                         logits, shared)
+    ce = torch.nn.functional.cross_entropy(logits, shared)
+    assert with_pairs.loss.item() == pytest.approx(plain.loss.item() + 2.0 * ce.item(), rel=1e-5)
+    model.generator.zero_grad()
+    obj.contrastive(logits, shared).backward()
+    assert all(g is not None and g.abs().sum() > 0 for g in _grads(model.generator).values())

@@ -245,3 +245,37 @@ def test_compiled_steps_compute_what_eager_steps_do(tiny_config, tiny_data, monk
         assert all(p.requires_grad for p in t.model.discriminator.parameters())
     torch._dynamo.reset()
     assert torch.allclose(params[True], params[False], atol=1e-5, rtol=1e-4)
+
+
+def test_the_contrastive_regulariser_trains_h_from_its_step_and_leaves_earlier_steps_as_they_were(
+        tiny_config, tiny_data):
+    plain = Trainer(tiny_config, tiny_data)
+    tiny_config.loss.contrastive, tiny_config.loss.contrastive_from = 1.0, 2
+    t = Trainer(tiny_config, tiny_data)
+    h0 = _params(t.contrast)
+    for _ in range(2):
+        assert "contrastive" not in t.train_step().scalars()
+        plain.train_step()
+    assert all(torch.equal(p, h0[n]) for n, p in t.contrast.named_parameters())  # H waits for its step
+    for a, b in ((t.model.generator, plain.model.generator), (t.model.discriminator, plain.model.discriminator)):
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))  # the same maths until then
+    out = t.train_step()
+    assert math.isfinite(out.scalars()["contrastive"].item())
+    assert all(not torch.equal(p, h0[n]) for n, p in t.contrast.named_parameters())
+    assert all(p.requires_grad for p in t.contrast.parameters())  # unfrozen after the G step
+
+
+def test_resume_with_the_contrastive_regulariser_gives_the_same_next_steps(tiny_config, tiny_data, tmp_path):
+    tiny_config.loss.contrastive = 1.0
+    a = Trainer(tiny_config, tiny_data)
+    for _ in range(2):
+        a.train_step()
+    a.save(tmp_path / "ck.safetensors")
+    assert any(k.startswith("C.") for k in load_checkpoint(tmp_path / "ck.safetensors").tensors)
+    b = Trainer.resume(load_checkpoint(tmp_path / "ck.safetensors"), tiny_data)
+    for t in (a, b):
+        for _ in range(2):
+            t.train_step()
+    for m_a, m_b in ((a.model.generator, b.model.generator), (a.contrast, b.contrast)):
+        for (n, pa), (_, pb) in zip(m_a.state_dict().items(), m_b.state_dict().items()):
+            assert torch.equal(pa, pb), n

@@ -25,7 +25,7 @@ from .encode import estimate, read_image
 from .errors import ConfigError, DataError, DivergenceError
 from .explore.server import ExploreServer, make_server
 from .files import atomic_write_bytes
-from .hooks import Checkpoints, Figures, MetricsLog, Progress, Report, Samples, TensorBoard
+from .hooks import Checkpoints, Figures, MetricsLog, Progress, Report, Samples, Scores, TensorBoard
 from .lock import hold
 from .metrics import evaluate as evaluate_model
 from .rank_hooks import MeanOverRanks, WeightCheck
@@ -128,6 +128,9 @@ def _train(config: Config, out: str | Path, resume: bool, overrides: dict[str, A
     world.join(device)
     check_starts(config)
     data = load_data(config, device)
+    if config.train.score_every and getattr(data, "factors", None) is None:
+        raise ConfigError(f"train.score_every scores Q against the data's factors, and {config.data.name} has none; "
+                          "use data with factors (dsprites) or set train.score_every = 0")
     if world.is_main:
         config.save(run.config_path)
     steps = step_budget(config, len(data))
@@ -146,14 +149,14 @@ def _train(config: Config, out: str | Path, resume: bool, overrides: dict[str, A
     seconds = config.train.minutes * 60 if config.train.minutes > 0 else None
     if seconds is not None and not resume:  # a kept start has spent some of the run's minutes already
         seconds = max(0.0, seconds - trainer.elapsed)
-    every = training_hooks(run, config.train, world, steps, seconds, progress) + list(hooks)
+    every = training_hooks(run, config.train, world, steps, seconds, progress, data) + list(hooks)
     with _stop_on_signals(trainer), closing(trainer.real):
         rollbacks = _fit_rolling_back(trainer, run, steps, seconds, every)
     return TrainResult(run, trainer.step, trainer.stop_requested, rollbacks, world.is_main)
 
 
 def training_hooks(run: RunDir, t: TrainConfig, world: World, steps: int | None, seconds: float | None,
-                   progress: bool) -> list[Hook]:
+                   progress: bool, data: ImageData | ImageFiles | None = None) -> list[Hook]:
     """The built-in hooks of a training, in the order the loop calls them, after a step and at the end alike.
 
     The order matters where a hook reads what an earlier one left:
@@ -163,8 +166,9 @@ def training_hooks(run: RunDir, t: TrainConfig, world: World, steps: int | None,
     2. ``MetricsLog`` reads the terms (a device sync), writes ``metrics.jsonl`` (rank 0) and stops every rank on
        NaN/Inf; Progress and TensorBoard show its ``last`` record, Report reads the file.
     3. Rank 0 only: ``Progress`` (shows ``MetricsLog.last``), ``Samples``, ``Checkpoints`` (checks the weights,
-       then saves), ``Figures``, ``Report`` (only at the end, once the log has written the final step) and
-       ``TensorBoard`` (mirrors ``MetricsLog.last`` and ``Samples.last``, so after both).
+       then saves), ``Figures``, ``Scores``, ``Report`` (only at the end, once the log has written the final step) and
+       ``TensorBoard`` (mirrors ``MetricsLog.last`` and ``Samples.last``, so after both); ``Scores`` (when
+       ``train.score_every`` is set: Q against ``data``'s factors) before ``Report``, which plots them.
        The other ranks run ``WeightCheck`` instead, at the checkpoint steps, so a divergence stops all at once.
 
     The short starts of ``train.starts`` (``_fit_start``) run only a log of their own (averaged over the ranks) and
@@ -177,8 +181,10 @@ def training_hooks(run: RunDir, t: TrainConfig, world: World, steps: int | None,
     if progress:
         hooks.append(Progress(log, steps, seconds))
     samples = Samples(run, t.sample_every)
-    hooks += [samples, Checkpoints(run, t.checkpoint_every, t.keep_checkpoints), Figures(run, t.sample_every),
-              Report(run)]
+    hooks += [samples, Checkpoints(run, t.checkpoint_every, t.keep_checkpoints), Figures(run, t.sample_every)]
+    if t.score_every:
+        hooks.append(Scores(run, t.score_every, data))
+    hooks.append(Report(run))
     if t.tensorboard:
         hooks.append(TensorBoard(run, log, samples))
     return hooks

@@ -159,6 +159,17 @@ class LatentSpec:
         z = self.sample_noise(n, generator, device)
         return Latent(z, {c.name: self.sample_code(c, n, generator, device) for c in self.codes})
 
+    def sample_pairs(self, n: int, generator: torch.Generator | None = None, device=None
+                     ) -> tuple[Latent, Latent, torch.Tensor]:
+        """InfoGAN-CR's contrastive pairs: two independent draws of z and every code, except that in pair i the code
+        ``shared[i]`` (an index into ``codes``, uniform) takes the same value in both halves."""
+        if not self.codes:
+            raise ConfigError("contrastive pairs need at least one latent code")
+        shared = torch.randint(len(self.codes), (n,), generator=generator, device=device)
+        a, b = self.sample(n, generator, device), self.sample(n, generator, device)
+        same = {c.name: torch.where(shared == i, a.codes[c.name], b.codes[c.name]) for i, c in enumerate(self.codes)}
+        return a, Latent(b.z, same), shared
+
     def generator_input(self, latent: Latent) -> torch.Tensor:
         """Concatenate z with each code (one-hot for categorical) in spec order."""
         parts = [latent.z]

@@ -15,7 +15,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from .data import ImageData
 from .errors import ConfigError, DivergenceError
+from .metrics.disentanglement import disentanglement_scores
 from .report import write_report
 from .runs import RunDir
 from .train import Hook, StepOutput, Trainer
@@ -208,6 +210,26 @@ class Figures(Hook):
     def end(self, trainer: Trainer, completed: bool) -> None:
         if completed and trainer.step > 0:
             self.after_step(trainer, None)
+
+
+class Scores(Hook):
+    """Q's disentanglement scores on ``n`` images of the training data, every ``every`` steps and at the end, a JSON
+    line each in ``scores.jsonl``: the curve that shows a short run's trend (FactorVAE and MIG against steps)."""
+
+    def __init__(self, run: RunDir, every: int, data: ImageData, n: int = 5000):
+        self.run, self.every, self.data, self.n = run, every, data, n
+        self._last = -1
+
+    def after_step(self, trainer: Trainer, out: StepOutput) -> None:
+        scores = disentanglement_scores(trainer.model, self.data, self.n).to_dict()
+        record = {"step": trainer.step, **{k: v for k, v in scores.items() if isinstance(v, float)}}
+        with self.run.scores_path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        self._last = trainer.step
+
+    def end(self, trainer: Trainer, completed: bool) -> None:
+        if completed and trainer.step != self._last and trainer.step > 0:
+            self.after_step(trainer, trainer.last_output)
 
 
 class Report(Hook):

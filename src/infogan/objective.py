@@ -16,7 +16,9 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
     D/Q step  (``discriminator_loss``; updates D's head, Q's head and the body they share):
       BCE(D(x), 1) + BCE(D(G(z, c)), 0)  -  Σ_i w_i E[log Q(c_i | G(z, c))]  +  γ_c C  -  γ_r R
     G step    (``generator_loss``; only G is stepped, its gradient flows through D and Q):
-      BCE(D(G(z, c)), 1)  -  Σ_i λ_i E[log Q(c_i | G(z, c))]
+      BCE(D(G(z, c)), 1)  -  Σ_i λ_i E[log Q(c_i | G(z, c))]  +  α CE(H(G(z, c), G(z', c')), I)
+    H step    (``contrastive``; InfoGAN-CR only; updates H):
+      CE(H(G(z, c), G(z', c')), I)
 
 * The first two terms are -V(D, G) (``Terms.gan``); G's is the non-saturating -E[log D(G(z, c))] in place of
   E[log(1 - D(G(z, c)))] (Goodfellow et al. 2014), for gradients while D still tells fakes apart easily.
@@ -29,6 +31,11 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
   affine map T (``infogan.augment``) against its posterior on the original, held fixed.
 * R, weight γ_r = ``loss.real_info`` (``real_info``; not in the paper either): Σ over categorical codes of
   H(E_x Q(c | x)) - E_x H(Q(c | x)), on the real batch (its first ``loss.consistency_batch`` images when set).
+
+* The contrastive regulariser, weight α = ``loss.contrastive`` (InfoGAN-CR, Lin et al. 2020; 0 gives the paper's
+  objective): pairs of images from independent draws (z, c) and (z', c') that share the value of one code I, chosen
+  uniformly (``LatentSpec.sample_pairs``); a network H of its own (``nets.PairClassifier``) learns to tell I from the
+  pair, and G is trained to make that easy, so that changing one code changes the image in a way no other code does.
 
 Why the added terms. Nothing in L_I prefers a code that names the digit to one that splits two similar digits (4
 and 9) by slant instead: both carry the same information. Slant, size and position change under small affine maps
@@ -64,8 +71,9 @@ class Terms:
 
 class InfoGANObjective:
     def __init__(self, spec: LatentSpec, lambda_cat: float, lambda_cont: float, consistency: float = 0.0,
-                 real_info: float = 0.0):
+                 real_info: float = 0.0, contrastive: float = 0.0):
         self.spec = spec
+        self.contrastive_weight = contrastive
         self.lambdas = {c.name: lambda_cat if c.categorical else lambda_cont for c in spec.codes}  # λ_i: G's weights
         self.plain_gan = all(v == 0 for v in self.lambdas.values())
         # The plain GAN keeps Q a probe that cannot shape D, so it has no consistency term either.
@@ -126,8 +134,18 @@ class InfoGANObjective:
             loss, real_info = loss - self.real_info_weight * real_info, real_info.detach()
         return Terms(loss, gan.detach(), bound, consistency, real_info)
 
-    def generator_loss(self, d_fake: torch.Tensor, q_fake: torch.Tensor, targets: dict[str, torch.Tensor]) -> Terms:
+    @staticmethod
+    def contrastive(pair_logits: torch.Tensor, shared: torch.Tensor) -> torch.Tensor:
+        """H's cross-entropy: how badly it names the code each pair shares (``shared``, an index into the codes)."""
+        return F.cross_entropy(pair_logits.float(), shared)
+
+    def generator_loss(self, d_fake: torch.Tensor, q_fake: torch.Tensor, targets: dict[str, torch.Tensor],
+                       pair_logits: torch.Tensor | None = None, shared: torch.Tensor | None = None) -> Terms:
+        """``pair_logits`` (H on the step's pairs) and ``shared`` add the contrastive term."""
         # Non-saturating: G maximises log D(G(z, c)) rather than minimising log(1 - D).
         gan = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake, dtype=torch.float))
-        info_loss, bound = self._info_loss(q_fake, targets, self.lambdas)
-        return Terms(gan + info_loss, gan.detach(), bound)
+        loss, bound = self._info_loss(q_fake, targets, self.lambdas)
+        loss = gan + loss
+        if pair_logits is not None:
+            loss = loss + self.contrastive_weight * self.contrastive(pair_logits, shared)
+        return Terms(loss, gan.detach(), bound)

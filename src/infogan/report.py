@@ -18,7 +18,7 @@ from .metrics.digit_classifier import describe, load_classifier
 from .model import InfoGAN
 from .runs import RunDir, load_model
 from .viz import (code_animation_gif, grid, l_i_png, loss_curves_png, morphometry_png, png_bytes, read_metrics,
-                  traversal)
+                  scores_png, traversal)
 
 REPORT = "report.html"
 MAX_SAMPLE_GRIDS = 12  # evenly spaced over training, the newest always shown
@@ -49,6 +49,7 @@ def render(run: RunDir, model: InfoGAN) -> str:
         ("losses", "Losses", _img(loss_curves_png(rows), "loss curves") if rows else _note("no metrics.jsonl yet")),
         ("mutual-information", "L_I against the most it can reach",
          _l_i(rows, model) if rows else _note("no metrics.jsonl yet")),
+        *_scores(run),
         ("samples", "Samples over training (one fixed latent batch)", _samples(run)),
         ("traversals", "Traversals (rows fix the noise, columns vary one code)", _traversals(model)),
         ("animations", "Continuous codes swept from -2 to 2 and back", _animations(model)),
@@ -154,6 +155,15 @@ def _l_i(rows: list[dict[str, Any]], model: InfoGAN) -> str:
                        f"L_I can pass H(c) = ln 2 = {c.entropy:.3f}")
     caption = "Dashed: the most L_I can reach with this Q. " + "; ".join(why) + "."
     return _img(l_i_png(rows, ceilings), "L_I per code", caption=caption)
+
+
+def _scores(run: RunDir) -> list[tuple[str, str, str]]:
+    """The section of disentanglement scores over training, when the run scored them (``train.score_every``)."""
+    rows = read_metrics(run.scores_path) if run.scores_path.is_file() else []
+    if not rows:
+        return []
+    return [("scores", "Disentanglement over training (FactorVAE, MIG, SAP, DCI of Q on the data's factors)",
+             _img(scores_png(rows), "disentanglement scores over training"))]
 
 
 def _samples(run: RunDir) -> str:

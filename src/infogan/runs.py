@@ -60,6 +60,11 @@ class RunDir:
         return self.path / "metrics.jsonl"
 
     @property
+    def scores_path(self) -> Path:
+        """Disentanglement scores over training (``train.score_every``)."""
+        return self.path / "scores.jsonl"
+
+    @property
     def checkpoint_dir(self) -> Path:
         return self.path / "checkpoints"
 
@@ -96,18 +101,20 @@ class RunDir:
 
     def clean_after_crash(self, step: int) -> None:
         """Make the directory agree with the checkpoint a resume starts from: drop temp files
-        of writes a kill interrupted, and metrics logged after ``step`` (they will be logged again)."""
+        of writes a kill interrupted, and metrics and scores logged after ``step`` (they will be logged again)."""
         for tmp in self.checkpoint_dir.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
-        if self.metrics_path.exists():
+        for log in (self.metrics_path, self.scores_path):
+            if not log.exists():
+                continue
             kept = []
-            for line in self.metrics_path.read_text().splitlines():
+            for line in log.read_text().splitlines():
                 try:
                     if json.loads(line)["step"] <= step:
                         kept.append(line + "\n")
                 except (ValueError, KeyError, TypeError):
                     pass  # a line torn by a kill
-            atomic_write_bytes(self.metrics_path, "".join(kept).encode())
+            atomic_write_bytes(log, "".join(kept).encode())
 
     def prune(self, keep: int) -> None:
         for old in self.checkpoints()[:-keep]:
@@ -146,8 +153,12 @@ def save_checkpoint(
     optimizers: dict[str, torch.optim.Optimizer],
     rng: dict[str, torch.Tensor],
     meta: dict[str, Any],
+    modules: dict[str, torch.nn.Module] | None = None,
 ) -> None:
+    """``modules``: networks that only training uses (InfoGAN-CR's pair classifier), saved by name beside G and D."""
     tensors = _module_tensors(model)
+    for prefix, module in (modules or {}).items():
+        tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
     groups = {}
     for name, opt in optimizers.items():
         sd = opt.state_dict()

@@ -33,6 +33,7 @@ from .data.stream import BatchReader, default_workers
 from .distributed import ONE_PROCESS, World
 from .errors import CheckpointError, ConfigError, DataError
 from .augment import Moves, random_affine
+from . import nets
 from .model import InfoGAN
 from .objective import InfoGANObjective, Terms
 from .runs import Checkpoint, load_weights, save_checkpoint
@@ -119,9 +120,9 @@ class Streamed:
 
 
 @contextmanager
-def frozen(module: torch.nn.Module) -> Iterator[None]:
-    """Skip weight gradients of ``module`` while still back-propagating through it."""
-    params = [p for p in module.parameters() if p.requires_grad]
+def frozen(*modules: torch.nn.Module | None) -> Iterator[None]:
+    """Skip weight gradients of ``modules`` (None: none) while still back-propagating through them."""
+    params = [p for m in modules if m is not None for p in m.parameters() if p.requires_grad]
     for p in params:
         p.requires_grad_(False)
     try:
@@ -135,6 +136,7 @@ def frozen(module: torch.nn.Module) -> Iterator[None]:
 class StepOutput:
     d: Terms
     g: Terms
+    h: torch.Tensor | None = None  # InfoGAN-CR's H loss on the step's fresh pairs, before H's update on them
 
     def scalars(self) -> dict[str, torch.Tensor]:
         """The step's terms that are logged, by their key in ``metrics.jsonl``: the one list that the metrics log
@@ -145,6 +147,8 @@ class StepOutput:
             out["consistency"] = d.consistency
         if d.real_info is not None:
             out["real_info"] = d.real_info
+        if self.h is not None:
+            out["contrastive"] = self.h
         return out | {f"mi/{name}": value for name, value in d.l_i.items()}
 
 
@@ -187,9 +191,18 @@ class Trainer:
         adam = {"betas": (o.beta1, o.beta2), "fused": self.device.type in ("cpu", "cuda")}  # one kernel per step
         self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=o.lr_d, **adam)
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, **adam)
-        self.objective = InfoGANObjective(self.model.spec, config.loss.lambda_cat, config.loss.lambda_cont,
-                                          config.loss.consistency, config.loss.real_info)
-        l = config.loss  # how far the consistency term moves each real image
+        l = config.loss
+        self.objective = InfoGANObjective(self.model.spec, l.lambda_cat, l.lambda_cont, l.consistency, l.real_info,
+                                          l.contrastive)
+        # InfoGAN-CR's pair classifier H, trained beside D at D's learning rate (as there), when its term is on.
+        self.contrast = self.c_net = self.opt_c = None
+        if l.contrastive:
+            self.contrast = nets.build_contrast(
+                config.model.family, len(self.model.spec.codes), **InfoGAN.net_kwargs(config, self.model.channels)
+            ).to(self.device, memory_format=torch.channels_last)
+            self.c_net = net(world.replicate(self.contrast, self.device, sync_bn))
+            self.opt_c = torch.optim.Adam(self.contrast.parameters(), lr=o.lr_d, **adam)
+        # how far the consistency term moves each real image
         self.moves = Moves(l.consistency_degrees, l.consistency_shear, l.consistency_scale, l.consistency_shift)
         # Forward passes under bf16 autocast when asked; backward follows the forward's dtypes.
         self.precision = resolve_precision(config.train.precision, self.device)
@@ -215,9 +228,15 @@ class Trainer:
         self.model.generator.train()
         self.model.discriminator.train()
         x = self.model.to_net(self.real.next()).contiguous(memory_format=torch.channels_last)
-        latent = spec.sample(x.shape[0], self.latent_rng(), self.device)
+        rng = self.latent_rng()
+        latent = spec.sample(x.shape[0], rng, self.device)
+        contrast = self.contrast is not None and self.step >= self.config.loss.contrastive_from
+        inputs = [spec.generator_input(latent)]
+        if contrast:  # InfoGAN-CR's pairs, generated in the same forward pass (one BatchNorm batch, one DDP pass)
+            first, second, shared = spec.sample_pairs(x.shape[0], rng, self.device)
+            inputs += [spec.generator_input(first), spec.generator_input(second)]
         with self.autocast():
-            fake = G(spec.generator_input(latent))
+            fake, *pair = G(torch.cat(inputs)).chunk(len(inputs)) if contrast else (G(inputs[0]),)
 
             d_real, q_real = D(x)
             d_fake, q_fake = D(fake.detach(), q_from_detached_body=self.objective.plain_gan)
@@ -230,16 +249,27 @@ class Trainer:
         d_terms.loss.backward()
         self.opt_d.step()
 
-        with frozen(self.model.discriminator):  # not D's DDP replica: that would wait for D gradients
+        h_loss = None
+        if contrast:  # H step: which code each pair shares
+            with self.autocast():
+                h_loss = self.objective.contrastive(self.c_net(pair[0].detach(), pair[1].detach()), shared)
+            self.opt_c.zero_grad(set_to_none=True)
+            h_loss.backward()
+            self.opt_c.step()
+
+        # D and H themselves, not their DDP replicas: those would wait for gradients of theirs
+        with frozen(self.model.discriminator, self.contrast if contrast else None):
             with self.autocast():
                 d_fake, q_fake = self.d_frozen(fake)
-                g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes)
+                pair_logits = self.contrast(*pair) if contrast else None
+                g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes, pair_logits,
+                                                        shared if contrast else None)
             self.opt_g.zero_grad(set_to_none=True)
             g_terms.loss.backward()
         self.opt_g.step()
 
         self.step += 1
-        return StepOutput(d_terms, g_terms)
+        return StepOutput(d_terms, g_terms, None if h_loss is None else h_loss.detach())
 
     @property
     def images(self) -> torch.Tensor:
@@ -285,9 +315,9 @@ class Trainer:
         rng = {"torch": torch.get_rng_state(), "train": self.rng.get_state(), "perm": self.batches.perm}
         meta = {"epoch": self.batches.epoch, "cursor": self.batches.cursor, "elapsed": self.elapsed,
                 "device": self.device.type}  # whose generator state rng.train is
-        save_checkpoint(
-            path, step=self.step, model=self.model, optimizers={"d": self.opt_d, "g": self.opt_g}, rng=rng, meta=meta
-        )
+        optimizers = {"d": self.opt_d, "g": self.opt_g} | ({"c": self.opt_c} if self.opt_c else {})
+        save_checkpoint(path, step=self.step, model=self.model, optimizers=optimizers, rng=rng, meta=meta,
+                        modules={"C": self.contrast} if self.contrast else None)
 
     @classmethod
     def resume(
@@ -306,8 +336,11 @@ class Trainer:
         try:
             self.opt_d.load_state_dict(ckpt.optimizer_state("d"))
             self.opt_g.load_state_dict(ckpt.optimizer_state("g"))
-            for opt in (self.opt_d, self.opt_g):  # Adam's moments back in their parameter's layout (NHWC): else the
-                # resumed steps round differently from the uninterrupted ones
+            if self.contrast is not None:
+                self.contrast.load_state_dict(ckpt.module_state("C"))
+                self.opt_c.load_state_dict(ckpt.optimizer_state("c"))
+            # Adam's moments back in their parameter's layout (NHWC): else the resumed steps round differently
+            for opt in (o for o in (self.opt_d, self.opt_g, self.opt_c) if o is not None):
                 for p, state in opt.state.items():
                     state.update({k: torch.empty_like(p).copy_(v) for k, v in state.items() if v.shape == p.shape})
             torch.set_rng_state(ckpt.tensors["rng.torch"])

@@ -144,7 +144,8 @@ def loss_curves_png(rows: list[dict]) -> bytes:
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
     steps = [r["step"] for r in rows]
     for key, label in (("loss_d", "D + Q loss"), ("loss_g", "G loss"), ("gan_d", "D GAN part"), ("gan_g", "G GAN part"),
-                       ("consistency", "consistency term"), ("real_info", "real information (nats)")):
+                       ("consistency", "consistency term"), ("real_info", "real information (nats)"),
+                       ("contrastive", "contrastive H loss (nats)")):
         if rows and key in rows[0]:
             ax.plot(steps, [r[key] for r in rows], label=label, linestyle="-" if key.startswith("loss") else ":")
     ax.set_xlabel("iteration")
@@ -169,6 +170,21 @@ def l_i_png(rows: list[dict], ceilings: dict[str, float]) -> bytes:
         ax.legend(loc="best")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("nats")
+    return figure_png(fig)
+
+
+def scores_png(rows: list[dict]) -> bytes:
+    """FactorVAE, MIG, SAP and DCI disentanglement over iterations, from ``scores.jsonl`` records."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    steps = [r["step"] for r in rows]
+    for key, label in (("factor_vae", "FactorVAE"), ("mig", "MIG"), ("sap", "SAP"), ("dci_disentanglement", "DCI-D")):
+        ax.plot(steps, [r[key] for r in rows], marker="o", markersize=3, label=label)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("score")
+    ax.set_ylim(0, 1)
+    ax.legend(loc="best")
+    ax.grid(alpha=0.3)
     return figure_png(fig)
 
 

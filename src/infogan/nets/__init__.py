@@ -11,6 +11,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+import torch
 from torch import nn
 
 from ..errors import ConfigError
@@ -53,3 +54,23 @@ def build(family: str, **kwargs: Any) -> tuple[nn.Module, nn.Module]:
         return module.Generator(**g_kw), module.Discriminator(**d_kw)
     except (TypeError, ValueError) as e:  # an unexpected or missing keyword, or a value out of range
         raise ConfigError(f"network family {family!r}: {e}") from None
+
+
+class PairClassifier(nn.Module):
+    """InfoGAN-CR's contrastive network: which code a pair of images shares, one logit per code. Only training uses
+    it."""
+
+    def __init__(self, body: nn.Module, head: nn.Module):
+        super().__init__()
+        self.body, self.head = body, head
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(torch.cat([a, b], dim=1)))
+
+
+def build_contrast(family: str, codes: int, **kwargs: Any) -> PairClassifier:
+    """The family's D/Q body over the two images stacked on the channel axis, under Q's head with ``codes`` outputs
+    (built from the same keyword arguments as the family's networks)."""
+    module = _family(family)
+    d = module.Discriminator(**module.discriminator_kwargs({**kwargs, "channels": 2 * kwargs["channels"], "q_dim": codes}))
+    return PairClassifier(d.body, d.q_head)
