@@ -5,14 +5,14 @@
 # worst, the most central seed) printed at the end.
 #   bash benchmarks/gpu_disentangle.sh [OUT] [STEPS] [SCORE] [DEVICE...]
 #   e.g. bash benchmarks/gpu_disentangle.sh runs/disentangle 20000 2500 cuda:0
-#        bash benchmarks/gpu_disentangle.sh runs/smoke 4 2 cpu            # the plumbing, on a CPU, in a minute
+#        PRESETS=shapes3d bash benchmarks/gpu_disentangle.sh /tmp/smoke 4 2 cpu   # the plumbing, on a CPU
 # Needs the package importable (pip install -e ., or PYTHONPATH=src). Rerunning the same command continues
 # (`infogan sweep` resumes seeds cut short and reads finished ones back), so a call cut off by a time limit is
 # not lost. InfoGAN-CR's own run is 320,000 steps of batch 64 with the regulariser from step 288,000 on.
 set -uo pipefail
 out=${1:-runs/disentangle}; steps=${2:-20000}; score=${3:-2500}; shift $(( $# < 3 ? $# : 3 ))
 devices=("${@:-cuda:0}")
-presets=(dsprites-cr dsprites dsprites-gan shapes3d)
+read -ra presets <<< "${PRESETS:-dsprites-cr dsprites dsprites-gan shapes3d}"  # PRESETS="a b": only these
 status=0
 for p in "${presets[@]}"; do
   echo "== $p: seeds 0 1 2, $steps steps on ${devices[*]}" >&2
