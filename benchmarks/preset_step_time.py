@@ -19,7 +19,7 @@ import statistics
 import time
 
 import torch
-from common import add_machine_args
+from common import add_machine_args, apply_machine_args, seconds_per_step
 
 from infogan.config import preset
 from infogan.data import load_dataset
@@ -27,23 +27,6 @@ from infogan.distributed import resolve_device
 from infogan.train import Trainer
 
 CR_STEPS = 320_000  # InfoGAN-CR's training on dSprites (Lin et al. 2020), batch 64
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def seconds_per_step(trainer: Trainer, device: torch.device, seconds: float) -> float:
-    for _ in range(3):  # warm-up: allocator, kernels, BatchNorm statistics
-        trainer.train_step()
-    _sync(device)
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        trainer.train_step()
-        n += 1
-    _sync(device)
-    return (time.perf_counter() - t0) / n
 
 
 def main() -> None:
@@ -55,9 +38,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=6.0, help="timed seconds per setting per round")
     add_machine_args(p, "preset_step_time.jsonl")
     args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
+    apply_machine_args(args)
     device = resolve_device(args.device)
 
     trainers = {}
@@ -71,7 +52,7 @@ def main() -> None:
     times: dict[tuple, list[float]] = {key: [] for key in trainers}
     for r in range(args.rounds):
         for key, trainer in trainers.items():
-            times[key].append(seconds_per_step(trainer, device, args.seconds))
+            times[key].append(seconds_per_step(trainer.train_step, device, args.seconds))
             print(f"  round {r + 1}/{args.rounds} {key[0]} batch {key[1]} {key[2]}: {times[key][-1] * 1e3:.0f} ms/step",
                   flush=True)
 

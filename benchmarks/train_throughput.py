@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import add_machine_args, setup
+from common import add_machine_args, seconds_per_step, setup, sync
 from torch.utils.flop_counter import FlopCounterMode
 
 from infogan.config import preset
@@ -78,18 +78,13 @@ def matmul_rate(dtype: torch.dtype, device: torch.device, n: int = 2048, seconds
     b = torch.randn(n, n, device=device).to(dtype)
     for _ in range(3):
         a @ b
-    _sync(device)
+    sync(device)
     reps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         a @ b
         reps += 1
-    _sync(device)
+    sync(device)
     return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def _reset_peak(device: torch.device) -> None:
@@ -133,19 +128,6 @@ def flops_per_step(step) -> int:
     return counter.get_total_flops()
 
 
-def time_variant(step, device: torch.device, seconds: float) -> float:
-    """Seconds per step, over at least ``seconds`` of steps after a warm-up."""
-    for _ in range(5):
-        step()
-    _sync(device)
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        step()
-        n += 1
-    _sync(device)
-    return (time.perf_counter() - t0) / n
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 128])
@@ -173,7 +155,7 @@ def main() -> None:
         for r in range(args.rounds):
             for v in args.variants:
                 _reset_peak(device)
-                times[v].append(time_variant(steps[v], device, args.seconds))
+                times[v].append(seconds_per_step(steps[v], device, args.seconds))
                 peaks[v] = max(peaks[v], _peak_mb(device))
                 print(f"  batch {bs} round {r + 1}/{args.rounds} {v}: {bs / times[v][-1]:.0f} img/s", flush=True)
         ref = statistics.median(times["reference"]) if "reference" in times else None
