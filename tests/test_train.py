@@ -265,6 +265,32 @@ def test_the_contrastive_regulariser_trains_h_from_its_step_and_leaves_earlier_s
     assert all(p.requires_grad for p in t.contrast.parameters())  # unfrozen after the G step
 
 
+def _render(latent):
+    """Images in which each of the tiny config's codes draws on rows of its own: cat0 lights one of 10 columns in
+    rows 0-9, c1 and c2 shade rows 10-18 and 19-27; z brightens or darkens the whole image."""
+    n = len(latent.z)
+    img = torch.zeros(n, 1, 28, 28)
+    img[torch.arange(n), 0, :10, 2 * latent.codes["cat0"] + 4] = 1.0
+    img[:, 0, 10:19] = 0.5 + 0.4 * latent.codes["c1"].view(n, 1, 1)
+    img[:, 0, 19:] = 0.5 + 0.4 * latent.codes["c2"].view(n, 1, 1)
+    return (img + 0.1 * latent.z[:, :1].view(n, 1, 1, 1)).clamp(0, 1)
+
+
+def test_h_learns_from_scratch_which_code_a_pair_shares_when_the_codes_show_in_the_images(tiny_config, tiny_data,
+                                                                                         one_thread):
+    # InfoGAN-CR's H sees fresh pairs every step; where each code visibly changes the image, its own steps (D's
+    # learning rate, BatchNorm over the pair batch) must take it well below chance, ln 3 for three codes.
+    tiny_config.loss.contrastive = 1.0
+    t = Trainer(tiny_config, tiny_data)
+    spec, rng = t.model.spec, torch.Generator().manual_seed(0)
+    losses = []
+    for _ in range(60):
+        first, second, shared = spec.sample_pairs(32, rng)
+        losses.append(t.h_step(_render(first), _render(second), shared).item())
+    assert sum(losses[:3]) / 3 > 0.9 * math.log(3)  # it starts at chance ...
+    assert sum(losses[-10:]) / 10 < 0.6 * math.log(3)  # ... and learns
+
+
 def test_resume_with_the_contrastive_regulariser_gives_the_same_next_steps(tiny_config, tiny_data, tmp_path):
     tiny_config.loss.contrastive = 1.0
     a = Trainer(tiny_config, tiny_data)

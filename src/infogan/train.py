@@ -249,13 +249,7 @@ class Trainer:
         d_terms.loss.backward()
         self.opt_d.step()
 
-        h_loss = None
-        if contrast:  # H step: which code each pair shares
-            with self.autocast():
-                h_loss = self.objective.contrastive(self.c_net(pair[0].detach(), pair[1].detach()), shared)
-            self.opt_c.zero_grad(set_to_none=True)
-            h_loss.backward()
-            self.opt_c.step()
+        h_loss = self.h_step(pair[0].detach(), pair[1].detach(), shared) if contrast else None
 
         # D and H themselves, not their DDP replicas: those would wait for gradients of theirs
         with frozen(self.model.discriminator, self.contrast if contrast else None):
@@ -269,7 +263,17 @@ class Trainer:
         self.opt_g.step()
 
         self.step += 1
-        return StepOutput(d_terms, g_terms, None if h_loss is None else h_loss.detach())
+        return StepOutput(d_terms, g_terms, h_loss)
+
+    def h_step(self, first: torch.Tensor, second: torch.Tensor, shared: torch.Tensor) -> torch.Tensor:
+        """InfoGAN-CR's H step: one update of H towards naming the code each pair of images shares; H's loss
+        before it."""
+        with self.autocast():
+            loss = self.objective.contrastive(self.c_net(first, second), shared)
+        self.opt_c.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_c.step()
+        return loss.detach()
 
     @property
     def images(self) -> torch.Tensor:
