@@ -152,3 +152,28 @@ def test_contrastive_term_adds_its_weighted_cross_entropy_to_g_and_reaches_g_thr
     model.generator.zero_grad()
     obj.contrastive(logits, shared).backward()
     assert all(g is not None and g.abs().sum() > 0 for g in _grads(model.generator).values())
+
+
+def test_hessian_penalty_is_the_mean_square_of_each_code_pairs_mixed_derivative():
+    # A "generator" whose pixels are k1 c1 c2, a code alone (c3^2 + c1, sin c2) and k2 c2 c3: the mixed derivatives
+    # are k1 (c1, c2) and k2 (c2, c3) on one pixel each and 0 elsewhere, which central differences give exactly.
+    spec = LatentSpec(2, (CodeSpec("cat0", "categorical", k=3), CodeSpec("c1", "continuous"),
+                          CodeSpec("c2", "continuous"), CodeSpec("c3", "continuous")))
+    obj, k1, k2, n, eps = InfoGANObjective(spec, 1.0, 1.0, hessian=0.5), 3.0, -2.0, 5, 0.1
+    latent = spec.sample(n, torch.Generator().manual_seed(0))
+    moved = obj.mixed_partials(latent, eps)
+    assert len(moved) == 3 * 4  # three pairs, four moves each
+    assert all(torch.equal(m.z, latent.z) and torch.equal(m.codes["cat0"], latent.codes["cat0"]) for m in moved)
+    c = {name: torch.cat([m.codes[name] for m in moved]).double() for name in ("c1", "c2", "c3")}
+    images = torch.stack([k1 * c["c1"] * c["c2"], c["c3"] ** 2 + c["c1"] + torch.sin(c["c2"]),
+                          k2 * c["c2"] * c["c3"]], 1).view(-1, 1, 1, 3)
+    penalty = obj.hessian(images, n, eps)
+    assert penalty.item() == pytest.approx((k1**2 + k2**2) / 9, rel=1e-5)  # mean over 3 pairs x 3 pixels
+    # G's loss adds it with its weight; nothing is added without it.
+    d, q = torch.zeros(n, 1), torch.zeros(n, spec.q_dim)
+    plain = obj.generator_loss(d, q, latent.codes)
+    assert obj.generator_loss(d, q, latent.codes, hessian=penalty).loss.item() == pytest.approx(
+        plain.loss.item() + 0.5 * penalty.item(), rel=1e-5)
+    assert plain.hessian is None
+    one_code = LatentSpec(2, (CodeSpec("c1", "continuous"),))
+    assert InfoGANObjective(one_code, 1.0, 1.0).mixed_partials(one_code.sample(n), eps) == []  # no pair: no term

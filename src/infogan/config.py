@@ -103,6 +103,13 @@ class LossConfig:
     contrastive: float = _key(0.0, ge=0)
     # The step from which it acts; InfoGAN-CR turns it on late (step 288,000 of 320,000) to refine a trained model.
     contrastive_from: int = _key(0, ge=0)
+    # Weight of the Hessian penalty (Peebles et al. 2020; infogan.objective): G's mixed second derivatives in each
+    # pair of continuous codes, squared, so that each code changes the image whatever the others' values. 0: off.
+    hessian: float = _key(0.0, ge=0)
+    # Latents per step whose mixed derivatives it takes (the first ones of the batch), by central differences.
+    hessian_batch: int = _key(16, ge=1)
+    # The differences' step in code units (fp32: bf16 would drown them).
+    hessian_eps: float = _key(0.1, gt=0)
 
 
 @dataclass

@@ -16,7 +16,7 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
     D/Q step  (``discriminator_loss``; updates D's head, Q's head and the body they share):
       BCE(D(x), 1) + BCE(D(G(z, c)), 0)  -  Σ_i w_i E[log Q(c_i | G(z, c))]  +  γ_c C  -  γ_r R
     G step    (``generator_loss``; only G is stepped, its gradient flows through D and Q):
-      BCE(D(G(z, c)), 1)  -  Σ_i λ_i E[log Q(c_i | G(z, c))]  +  α CE(H(G(z, c), G(z', c')), I)
+      BCE(D(G(z, c)), 1)  -  Σ_i λ_i E[log Q(c_i | G(z, c))]  +  α CE(H(G(z, c), G(z', c')), I)  +  β P
     H step    (``contrastive``; InfoGAN-CR only; updates H):
       CE(H(G(z, c), G(z', c')), I)
 
@@ -37,6 +37,12 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
   uniformly (``LatentSpec.sample_pairs``); a network H of its own (``nets.PairClassifier``) learns to tell I from the
   pair, and G is trained to make that easy, so that changing one code changes the image in a way no other code does.
 
+* The Hessian penalty P, weight β = ``loss.hessian`` (Peebles et al. 2020; 0 gives the paper's objective): the mean
+  square, over pixels, of G's mixed second derivative d2 G / dc_a dc_b for each pair of continuous codes, by central
+  differences on the first ``loss.hessian_batch`` latents. Nothing in L_I tells two continuous codes from a rotation
+  of them (c1 moving slant and width together, c2 slant against width); P is 0 only where each code's effect on
+  the image does not depend on the others' values, which a rotation of two independent factors breaks.
+
 Why the added terms. Nothing in L_I prefers a code that names the digit to one that splits two similar digits (4
 and 9) by slant instead: both carry the same information. Slant, size and position change under small affine maps
 while the digit does not, so C breaks that tie without labels; the continuous codes, which should follow slant and
@@ -51,11 +57,12 @@ categorical code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 import torch
 import torch.nn.functional as F
 
-from .codes import LatentSpec
+from .codes import Latent, LatentSpec
 
 
 @dataclass(frozen=True)
@@ -67,13 +74,15 @@ class Terms:
     l_i: dict[str, torch.Tensor]  # L_I per code (nats): the bound, not the mutual information I(c; G(z, c)) itself
     consistency: torch.Tensor | None = None  # the consistency term, when it is on
     real_info: torch.Tensor | None = None  # H(c) - H(c|x) on the real batch (nats), when its term is on
+    hessian: torch.Tensor | None = None  # the Hessian penalty (G's step), when its term is on
 
 
 class InfoGANObjective:
     def __init__(self, spec: LatentSpec, lambda_cat: float, lambda_cont: float, consistency: float = 0.0,
-                 real_info: float = 0.0, contrastive: float = 0.0):
+                 real_info: float = 0.0, contrastive: float = 0.0, hessian: float = 0.0):
         self.spec = spec
         self.contrastive_weight = contrastive
+        self.hessian_weight = hessian
         self.lambdas = {c.name: lambda_cat if c.categorical else lambda_cont for c in spec.codes}  # λ_i: G's weights
         self.plain_gan = all(v == 0 for v in self.lambdas.values())
         # The plain GAN keeps Q a probe that cannot shape D, so it has no consistency term either.
@@ -134,18 +143,39 @@ class InfoGANObjective:
             loss, real_info = loss - self.real_info_weight * real_info, real_info.detach()
         return Terms(loss, gan.detach(), bound, consistency, real_info)
 
+    def mixed_partials(self, latent: Latent, eps: float) -> list[Latent]:
+        """For each pair (a, b) of continuous codes, ``latent`` moved by (+eps, +eps), (+eps, -eps), (-eps, +eps)
+        and (-eps, -eps) in (a, b): what :meth:`hessian` takes G's images of, in that order."""
+        names = [c.name for c in self.spec.codes if not c.categorical]
+        moved = []
+        for a, b in combinations(names, 2):
+            for da, db in ((eps, eps), (eps, -eps), (-eps, eps), (-eps, -eps)):
+                moved.append(Latent(latent.z, latent.codes | {a: latent.codes[a] + da, b: latent.codes[b] + db}))
+        return moved
+
+    @staticmethod
+    def hessian(images: torch.Tensor, n: int, eps: float) -> torch.Tensor:
+        """The Hessian penalty from G's images of :meth:`mixed_partials`' latents (``n`` of them), stacked in order:
+        the mean square of the central-difference mixed derivative d2 G / da db, over pairs, latents and pixels."""
+        pp, pm, mp, mm = images.float().flatten(1).unflatten(0, (-1, 4, n)).unbind(1)
+        return ((pp - pm - mp + mm) / (4 * eps * eps)).pow(2).mean()
+
     @staticmethod
     def contrastive(pair_logits: torch.Tensor, shared: torch.Tensor) -> torch.Tensor:
         """H's cross-entropy: how badly it names the code each pair shares (``shared``, an index into the codes)."""
         return F.cross_entropy(pair_logits.float(), shared)
 
     def generator_loss(self, d_fake: torch.Tensor, q_fake: torch.Tensor, targets: dict[str, torch.Tensor],
-                       pair_logits: torch.Tensor | None = None, shared: torch.Tensor | None = None) -> Terms:
-        """``pair_logits`` (H on the step's pairs) and ``shared`` add the contrastive term."""
+                       pair_logits: torch.Tensor | None = None, shared: torch.Tensor | None = None,
+                       hessian: torch.Tensor | None = None) -> Terms:
+        """``pair_logits`` (H on the step's pairs) and ``shared`` add the contrastive term, ``hessian``
+        (:meth:`hessian`) the Hessian penalty."""
         # Non-saturating: G maximises log D(G(z, c)) rather than minimising log(1 - D).
         gan = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake, dtype=torch.float))
         loss, bound = self._info_loss(q_fake, targets, self.lambdas)
         loss = gan + loss
         if pair_logits is not None:
             loss = loss + self.contrastive_weight * self.contrastive(pair_logits, shared)
-        return Terms(loss, gan.detach(), bound)
+        if hessian is not None:
+            loss = loss + self.hessian_weight * hessian
+        return Terms(loss, gan.detach(), bound, hessian=None if hessian is None else hessian.detach())

@@ -35,6 +35,7 @@ from .errors import CheckpointError, ConfigError, DataError
 from .augment import Moves, random_affine
 from . import nets
 from .model import InfoGAN
+from .codes import Latent
 from .objective import InfoGANObjective, Terms
 from .runs import Checkpoint, load_weights, save_checkpoint
 
@@ -149,6 +150,8 @@ class StepOutput:
             out["real_info"] = d.real_info
         if self.h is not None:
             out["contrastive"] = self.h
+        if g.hessian is not None:
+            out["hessian"] = g.hessian
         return out | {f"mi/{name}": value for name, value in d.l_i.items()}
 
 
@@ -193,7 +196,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, **adam)
         l = config.loss
         self.objective = InfoGANObjective(self.model.spec, l.lambda_cat, l.lambda_cont, l.consistency, l.real_info,
-                                          l.contrastive)
+                                          l.contrastive, l.hessian)
         # InfoGAN-CR's pair classifier H, trained beside D at D's learning rate (as there), when its term is on.
         self.contrast = self.c_net = self.opt_c = None
         if l.contrastive:
@@ -256,14 +259,28 @@ class Trainer:
             with self.autocast():
                 d_fake, q_fake = self.d_frozen(fake)
                 pair_logits = self.contrast(*pair) if contrast else None
+            hessian = self.hessian(latent) if self.objective.hessian_weight else None
+            with self.autocast():
                 g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes, pair_logits,
-                                                        shared if contrast else None)
+                                                        shared if contrast else None, hessian)
             self.opt_g.zero_grad(set_to_none=True)
             g_terms.loss.backward()
         self.opt_g.step()
 
         self.step += 1
         return StepOutput(d_terms, g_terms, h_loss)
+
+    def hessian(self, latent: Latent) -> torch.Tensor:
+        """The Hessian penalty on the first ``loss.hessian_batch`` latents of the step, G in fp32."""
+        l = self.config.loss
+        head = Latent(latent.z[: l.hessian_batch], {k: v[: l.hessian_batch] for k, v in latent.codes.items()})
+        moved = self.objective.mixed_partials(head, l.hessian_eps)
+        if not moved:
+            return torch.zeros((), device=self.device)
+        spec = self.model.spec
+        with torch.autocast(self.device.type, enabled=False):
+            images = self.g_net(torch.cat([spec.generator_input(m) for m in moved]))
+        return self.objective.hessian(images, len(head.z), l.hessian_eps)
 
     def h_step(self, first: torch.Tensor, second: torch.Tensor, shared: torch.Tensor) -> torch.Tensor:
         """InfoGAN-CR's H step: one update of H towards naming the code each pair of images shares; H's loss
