@@ -185,6 +185,8 @@ def test_unknown_family_and_bad_kwargs():
         nets.build("dcgan", input_dim=4, q_dim=2)
     with pytest.raises(ConfigError, match="model.image_size must be one of 32, 64, 128, got 48"):
         nets.build("dcgan", input_dim=4, q_dim=2, image_size=48)
+    with pytest.raises(ConfigError, match="'dcgan', contrastive network: model.image_size must be one of"):
+        nets.build_contrast("dcgan", 3, input_dim=4, q_dim=2, channels=1, image_size=48)
 
 
 def test_flatten_reads_nchw_order_and_returns_the_gradient_in_the_inputs_layout():

@@ -72,5 +72,9 @@ def build_contrast(family: str, codes: int, **kwargs: Any) -> PairClassifier:
     """The family's D/Q body over the two images stacked on the channel axis, under Q's head with ``codes`` outputs
     (built from the same keyword arguments as the family's networks)."""
     module = _family(family)
-    d = module.Discriminator(**module.discriminator_kwargs({**kwargs, "channels": 2 * kwargs["channels"], "q_dim": codes}))
+    try:
+        d = module.Discriminator(**module.discriminator_kwargs({**kwargs, "channels": 2 * kwargs["channels"],
+                                                                "q_dim": codes}))
+    except (TypeError, ValueError) as e:  # as in build: a keyword the family does not take, or out of range
+        raise ConfigError(f"network family {family!r}, contrastive network: {e}") from None
     return PairClassifier(d.body, d.q_head)
