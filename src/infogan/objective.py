@@ -40,8 +40,9 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
 * The Hessian penalty P, weight β = ``loss.hessian`` (Peebles et al. 2020; 0 gives the paper's objective): the mean
   square, over pixels, of G's mixed second derivative d2 G / dc_a dc_b for each pair of continuous codes, by central
   differences on the first ``loss.hessian_batch`` latents. Nothing in L_I tells two continuous codes from a rotation
-  of them (c1 moving slant and width together, c2 slant against width); P is 0 only where each code's effect on
-  the image does not depend on the others' values, which a rotation of two independent factors breaks.
+  of them (c1 moving slant and width together, c2 slant against width); P is 0 where each code's effect on the
+  image does not depend on the others' values (G = f(a) + g(b) pixel by pixel), and a rotation of two such codes
+  has P > 0 unless both bend the image alike (d2 G / du dv = (f'' - g'') / 2 for u, v at 45 degrees).
 
 Why the added terms. Nothing in L_I prefers a code that names the digit to one that splits two similar digits (4
 and 9) by slant instead: both carry the same information. Slant, size and position change under small affine maps
