@@ -66,6 +66,11 @@ def test_overrides_are_typed_by_their_field():
     codes = parse_overrides(['latent.codes=[{name = "c1", kind = "continuous", std = "exp"}]'])["latent.codes"]
     assert [dataclasses.asdict(c) for c in codes] == [
         {"name": "c1", "kind": "continuous", "k": 0, "std": "exp", "fixed_std": 1.0}]
+    weighted = parse_overrides(['latent.codes=[{name = "cat0", kind = "categorical", k = 10, std = "fixed"}, '
+                                '{name = "c1", kind = "continuous"}, {name = "c2", kind = "continuous", fixed_std = 2.0}]'])
+    cfg = apply_overrides(preset("mnist"), weighted)
+    assert [(c.name, c.fixed_std) for c in cfg.latent.codes] == [("cat0", 1.0), ("c1", 1.0), ("c2", 2.0)]
+    check_resumable(cfg, weighted)  # the same codes again: a resume may repeat them
 
 
 @pytest.mark.parametrize("item, message", [
@@ -112,3 +117,4 @@ def test_the_contrastive_regulariser_needs_two_codes():
     cfg.latent.codes = cfg.latent.codes[:1]
     with pytest.raises(ConfigError, match="loss.contrastive .* at least two latent codes"):
         cfg.validate()
+

@@ -342,7 +342,7 @@ def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
     for key, value in overrides.items():
         _key_type(key)
         section, _, name = key.partition(".")
-        data[section][name] = value
+        data[section][name] = _as_toml(value)
     if any(k in overrides for k in ("train.steps", "train.epochs", "train.minutes")):
         # A budget given on the command line replaces the config's budget instead of racing it.
         for k in ("steps", "epochs", "minutes"):
@@ -351,11 +351,18 @@ def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
     return Config.from_dict(data)
 
 
+def _as_toml(value: Any) -> Any:
+    """An override's typed value as TOML reads it: parse_overrides makes a list of codes CodeConfigs, which
+    from_dict and asdict(config) hold as tables."""
+    return [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value] if isinstance(value, list) \
+        else value
+
+
 def check_resumable(config: Config, overrides: dict[str, Any]) -> None:
     """Refuse overrides that would change what a resumed run of ``config`` computes (keys not ``resumable``)."""
     current = dataclasses.asdict(config)
     changed = sorted(key for key, value in overrides.items() if not _field(key).metadata.get("resumable")
-                     and current[key.split(".")[0]][key.split(".")[1]] != value)
+                     and current[key.split(".")[0]][key.split(".")[1]] != _as_toml(value))
     if changed:
         raise ConfigError(f"{changed[0]} cannot change when resuming; start a new run with another --out")
 
