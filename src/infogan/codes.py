@@ -100,6 +100,10 @@ class Latent:
     z: torch.Tensor
     codes: dict[str, torch.Tensor]
 
+    def __getitem__(self, rows: slice | torch.Tensor) -> "Latent":
+        """The batch's ``rows``: z and every code alike."""
+        return Latent(self.z[rows], {name: v[rows] for name, v in self.codes.items()})
+
 
 @dataclass(frozen=True)
 class QStats:

@@ -273,7 +273,7 @@ class Trainer:
     def hessian(self, latent: Latent) -> torch.Tensor:
         """The Hessian penalty on the first ``loss.hessian_batch`` latents of the step, G in fp32."""
         l = self.config.loss
-        head = Latent(latent.z[: l.hessian_batch], {k: v[: l.hessian_batch] for k, v in latent.codes.items()})
+        head = latent[: l.hessian_batch]
         moved = self.objective.mixed_partials(head, l.hessian_eps)
         if not moved:
             return torch.zeros((), device=self.device)

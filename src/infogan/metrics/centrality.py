@@ -99,8 +99,7 @@ def _vote_representations(maker: InfoGAN, readers: list[InfoGAN], n_votes: int, 
     latent = _vote_latents(maker, n_votes, batch, seed)
     parts: list[list[np.ndarray]] = [[] for _ in readers]
     for start in range(0, n_votes * batch, CHUNK):
-        rows = slice(start, start + CHUNK)
-        chunk = Latent(latent.z[rows], {name: v[rows] for name, v in latent.codes.items()})
+        chunk = latent[start : start + CHUNK]
         images = (maker.generate(chunk) * 255).round().to(torch.uint8)
         for part, reader in zip(parts, readers):
             part.append(q_representation(reader, images).values)

@@ -173,6 +173,4 @@ def code_effects(model: InfoGAN, rows_per_value: int = 10, steps: int = 9, seed:
 
 
 def _parts(latent: Latent, size: int = 1000) -> list[Latent]:
-    n = len(latent.z)
-    return [Latent(latent.z[i : i + size], {k: v[i : i + size] for k, v in latent.codes.items()})
-            for i in range(0, n, size)]
+    return [latent[i : i + size] for i in range(0, len(latent.z), size)]
