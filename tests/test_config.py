@@ -118,3 +118,12 @@ def test_the_contrastive_regulariser_needs_two_codes():
     with pytest.raises(ConfigError, match="loss.contrastive .* at least two latent codes"):
         cfg.validate()
 
+
+def test_the_hessian_penalty_needs_two_continuous_codes():
+    cfg = preset("mnist")
+    cfg.loss.hessian = 0.1
+    cfg.validate()  # c1 and c2
+    cfg.latent.codes = cfg.latent.codes[:2]
+    with pytest.raises(ConfigError, match="loss.hessian .* at least two continuous codes"):
+        cfg.validate()
+

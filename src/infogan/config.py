@@ -227,6 +227,9 @@ class Config:
         if self.loss.contrastive and len(self.latent.codes) < 2:
             raise ConfigError("loss.contrastive tells apart which code a pair of images shares, so it needs at least "
                               "two latent codes; set loss.contrastive = 0 or add codes")
+        if self.loss.hessian and sum(c.kind == "continuous" for c in self.latent.codes) < 2:
+            raise ConfigError("loss.hessian penalises how one continuous code's effect changes with another's, so it "
+                              "needs at least two continuous codes; set loss.hessian = 0 or add codes")
         return self
 
     # ---- TOML ---------------------------------------------------------------------

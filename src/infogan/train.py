@@ -259,8 +259,7 @@ class Trainer:
             with self.autocast():
                 d_fake, q_fake = self.d_frozen(fake)
                 pair_logits = self.contrast(*pair) if contrast else None
-            hessian = self.hessian(latent) if self.objective.hessian_weight else None
-            with self.autocast():
+                hessian = self.hessian(latent) if self.objective.hessian_weight else None  # fp32 inside
                 g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes, pair_logits,
                                                         shared if contrast else None, hessian)
             self.opt_g.zero_grad(set_to_none=True)
@@ -275,8 +274,6 @@ class Trainer:
         l = self.config.loss
         head = latent[: l.hessian_batch]
         moved = self.objective.mixed_partials(head, l.hessian_eps)
-        if not moved:
-            return torch.zeros((), device=self.device)
         spec = self.model.spec
         with torch.autocast(self.device.type, enabled=False):
             images = self.g_net(torch.cat([spec.generator_input(m) for m in moved]))
