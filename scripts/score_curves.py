@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from infogan.runs import RunDir
-from infogan.viz import _pyplot, figure_png, read_metrics
+from infogan.viz import read_metrics, runs_scores_png
 
 METRICS = {"factor_vae": "FactorVAE", "mig": "MIG", "dci_disentanglement": "DCI-D", "dci_informativeness": "DCI-I"}
 
@@ -28,16 +28,7 @@ def main() -> None:
         if not scores.is_file():
             raise SystemExit(f"score_curves: {scores} does not exist (train with --set train.score_every=N)")
         curves[name] = read_metrics(scores)
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=110)
-    for ax, key in zip(axes, ("factor_vae", "mig")):
-        for name, rows in curves.items():
-            ax.plot([r["step"] for r in rows], [r[key] for r in rows], marker="o", markersize=3, label=name)
-        ax.set_title(METRICS[key])
-        ax.set_xlabel("step")
-        ax.grid(alpha=0.3)
-    axes[0].legend(loc="best")
-    args.out.write_bytes(figure_png(fig))
+    args.out.write_bytes(runs_scores_png(curves))
     print("| run | step | " + " | ".join(METRICS.values()) + " |")
     print("| --- | --- |" + " --- |" * len(METRICS))
     for name, rows in curves.items():

@@ -1,9 +1,11 @@
+import io
+
 import torch
 from PIL import Image
 
 from infogan.codes import CodeSpec
 from infogan.model import InfoGAN
-from infogan.viz import grid, parse_assignments, plot_mi_curves, save_png, traversal
+from infogan.viz import grid, parse_assignments, plot_mi_curves, runs_scores_png, save_png, traversal
 
 import pytest
 
@@ -47,3 +49,10 @@ def test_png_and_curve_files(tmp_path):
     m.write_text('{"step": 1, "mi/cat0": 0.5, "H/cat0": 2.3}\n{"step": 2, "mi/cat0": 1.5, "H/cat0": 2.3}\n')
     plot_mi_curves({"InfoGAN": m}, CodeSpec("cat0", "categorical", k=10), tmp_path / "fig.png")
     assert Image.open(tmp_path / "fig.png").size[0] > 100
+
+
+def test_runs_scores_png_draws_each_run_s_curves_side_by_side():
+    rows = [{"step": s, "factor_vae": 0.4 + s / 1e4, "mig": s / 1e5} for s in (500, 1000, 1500)]
+    png = runs_scores_png({"a": rows, "b": rows[:2]})
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.width > image.height  # two panels in a row

@@ -188,6 +188,21 @@ def scores_png(rows: list[dict]) -> bytes:
     return figure_png(fig)
 
 
+def runs_scores_png(curves: dict[str, list[dict]]) -> bytes:
+    """Several runs' FactorVAE and MIG over iterations side by side, one line per run (name -> its ``scores.jsonl``
+    records)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=110)
+    for ax, (key, title) in zip(axes, (("factor_vae", "FactorVAE"), ("mig", "MIG"))):
+        for name, rows in curves.items():
+            ax.plot([r["step"] for r in rows], [r[key] for r in rows], marker="o", markersize=3, label=name)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="best")
+    return figure_png(fig)
+
+
 def morphometry_png(effects: dict[str, dict]) -> bytes:
     """A code-by-measure heat map of the Spearman rho in ``evaluation.json``'s ``morphometry`` (-1 blue, +1 red),
     each cell labelled, with the digit kept per code beside its row."""
