@@ -7,7 +7,8 @@ from scipy import ndimage
 from torch import nn
 
 from infogan.data.bundled import load_bundled
-from infogan.metrics.morphometry import MEASURES, code_effects, effect_from_traversal, morphometry, row_spearman
+from infogan.metrics.morphometry import (MEASURES, code_effects, effect_from_traversal, morphometry, pair_codes,
+                                         reference_effects, row_spearman)
 from infogan.model import InfoGAN
 
 
@@ -49,6 +50,29 @@ def test_a_horizontal_scale_changes_the_width_and_not_the_height(digits):
     assert np.median(after["width"] / before["width"]) == pytest.approx(0.75, abs=0.05)
     assert np.median(after["height"] / before["height"]) == pytest.approx(1.0, abs=0.02)
     assert np.median(after["area"] / before["area"]) == pytest.approx(0.75, abs=0.05)
+
+
+def test_pure_factors_move_other_measures_but_not_each_others(digits):
+    ref = reference_effects(digits[:100])
+    slant, width = ref["slant"], ref["width"]
+    assert slant.dominant == "slant" and slant.rho["slant"] > 0.99
+    assert width.rho["width"] > 0.99 and width.rho["area"] > 0.9  # a wider digit has more ink
+    assert slant.other > 0.3 and width.other > 0.9  # so even a pure factor fails a next |rho| <= 0.3
+    assert abs(slant.rho["width"]) < 0.1 and abs(width.rho["slant"]) < 0.1  # but it leaves the other factor alone
+    pairing = pair_codes({name: e.rho for name, e in ref.items()})
+    assert pairing.measures == {"slant": "slant", "width": "width"}
+    assert pairing.own > 0.99 and pairing.cross < 0.1
+
+
+def test_pairing_matches_codes_to_the_measures_they_move_and_reads_rotated_codes():
+    rho = {"c1": {"slant": 0.98, "width": 0.1, "area": 0.2}, "c2": {"slant": -0.1, "width": -0.95, "area": -0.9}}
+    p = pair_codes(rho)
+    assert p.measures == {"c1": "slant", "c2": "width"} and p.own == 0.95 and p.cross == pytest.approx(0.1)
+    rotated = {"c1": {"slant": 0.99, "width": 0.3}, "c2": {"slant": 0.96, "width": -0.38}}  # both codes move slant
+    p = pair_codes(rotated)
+    assert p.measures == {"c1": "slant", "c2": "width"} and p.own == 0.38 and p.cross == 0.96
+    assert pair_codes({"c1": rho["c1"]}) is None
+    assert pair_codes({"c1": {"slant": 0.9, "area": np.nan}, "c2": {"slant": 0.1, "area": np.nan}}) is None
 
 
 def test_measures_of_a_drawn_bar_and_of_blank_images():

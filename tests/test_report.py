@@ -87,6 +87,9 @@ def test_report_shows_the_evaluation_numbers(tiny_run, evaluated, tmp_path, caps
         in html.unescape(page)
     assert f"from -2 to 2 the rho and digit kept move by at most {c1['extrapolation_gap']:.2f}" in html.unescape(page)
     assert 'alt="code-by-measure heat map"' in page
+    p = r["morphometry_pairing"]
+    assert (f"Codes paired with measures: c1 {p['measures']['c1']}, c2 {p['measures']['c2']}; each moves its own by "
+            f"|rho| at least {p['own']:.2f}, another code's by at most {p['cross']:.2f}") in html.unescape(page)
     assert len(_images(page)) == 10  # the 9 figures and the code-by-measure heat map
 
 
@@ -108,6 +111,11 @@ def test_evaluate_text_shows_the_confusion_matrix_fd_digits_and_diagnosis(evalua
         assert (f"from -2 to 2: mostly {b['dominant']} (rho {b['rho'][b['dominant']]:+.2f}; next |rho| {b['other']:.2f}), "
                 f"digit kept {b['digit_kept'] * 100:.1f}%; the largest change of a rho or the digit kept from -1..1: "
                 f"{e['extrapolation_gap']:.2f}") in text
+    p = r["morphometry_pairing"]
+    assert set(p["measures"]) == {"c1", "c2"} and p["measures"]["c1"] != p["measures"]["c2"]
+    assert p["own"] == pytest.approx(min(abs(r["morphometry"][c]["rho"][m]) for c, m in p["measures"].items()))
+    assert (f"codes paired with measures: c1 {p['measures']['c1']}, c2 {p['measures']['c2']}; each moves its own by "
+            f"|rho| >= {p['own']:.2f}, another code's by at most {p['cross']:.2f}") in text
 
 
 def test_report_of_a_run_without_checkpoints_is_a_one_line_error(tmp_path, capsys):

@@ -42,6 +42,9 @@ def test_sweep_trains_each_seed_once_and_resumes_short_ones(tmp_path, tiny_confi
     assert table["worst"]["other/c2"] == max(row["morphometry"]["c2"]["other"] for row in table["seeds"])
     assert table["worst"]["gap/c1"] == max(row["morphometry"]["c1"]["gap"] for row in table["seeds"]) and "c1: -2..2 change" in md
     assert f"{table['seeds'][1]['fd_digits']:.2f}" in md
+    pairs = [row["pairing"] for row in table["seeds"]]
+    assert table["worst"]["pair_cross"] == max(p["cross"] for p in pairs) and "paired: cross \\|rho\\|" in md
+    assert f"{pairs[0]['own']:.2f} {'/'.join(pairs[0]['measures'].values())}" in md
     # Two trained seeds: each one's ModelCentrality among them (no labels), and the most central named.
     central = [row["centrality"] for row in table["seeds"]]
     assert all(0 <= c <= 1 for c in central) and "| stability | centrality |" in md

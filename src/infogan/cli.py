@@ -120,6 +120,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"  diagnosis: {r['diagnosis_line']}")
     if "morphometry" in r:
         _print_morphometry(r["morphometry"])
+    if "morphometry_pairing" in r:
+        p = r["morphometry_pairing"]
+        print(f"  codes paired with measures: {', '.join(f'{c} {m}' for c, m in p['measures'].items())}; each moves "
+              f"its own by |rho| >= {p['own']:.2f}, another code's by at most {p['cross']:.2f}")
     if "disentanglement" in r:
         d = r["disentanglement"]
         print(f"  disentanglement of {', '.join(d['factors'])} in Q's {', '.join(d['dims'])} "

@@ -116,7 +116,7 @@ def _evaluation(r: dict[str, Any] | None, run: RunDir) -> str:
                             [[n, f"{v:.3f}", f"{ceiling[n]:.3f}" if n in ceiling else "", f"{r['entropy'][n]:.3f}"]
                              for n, v in mi.items()]))
     if "morphometry" in r:
-        parts.append(_morphometry(r["morphometry"]))
+        parts.append(_morphometry(r["morphometry"], r.get("morphometry_pairing")))
     if "confusion" in r:
         conf = r["confusion"]
         parts.append(f"<p>Confusion of {html.escape(r['code'])} values (rows) against labels (columns):</p>")
@@ -124,7 +124,7 @@ def _evaluation(r: dict[str, Any] | None, run: RunDir) -> str:
     return "\n".join(parts)
 
 
-def _morphometry(effects: dict[str, dict]) -> str:
+def _morphometry(effects: dict[str, dict], pairing: dict | None) -> str:
     first = next(iter(effects.values()))
     caption = (f"What each continuous code does to the digits: along {first['rows']} traversal rows (z and the other "
                "codes fixed, the code from -1 to 1), the mean Spearman rho of the code with Morpho-MNIST's "
@@ -135,6 +135,11 @@ def _morphometry(effects: dict[str, dict]) -> str:
              + ("" if "beyond" not in e else f"; from -{e['beyond']['span']:g} to {e['beyond']['span']:g} the rho and "
                 f"digit kept move by at most {e['extrapolation_gap']:.2f}")
              for n, e in effects.items()]
+    if pairing is not None:  # the measures move together, so the test of one code, one factor is across codes
+        lines.append(f"Codes paired with measures: {', '.join(f'{c} {m}' for c, m in pairing['measures'].items())}; "
+                     f"each moves its own by |rho| at least {pairing['own']:.2f}, another code's by at most "
+                     f"{pairing['cross']:.2f}. The measures move together (a wider digit has more ink), so a code's own factor "
+                     "shows in what it leaves alone: the other codes' measures.")
     return (_img(morphometry_png(effects), "code-by-measure heat map", caption=caption)
             + "".join(f"<p>{html.escape(line)}</p>" for line in lines))
 

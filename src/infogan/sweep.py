@@ -67,6 +67,7 @@ class SeedResult:
     # 28x28 grey models: per continuous code, its dominant measure, |rho|, the next |rho| and the digit kept
     morphometry: dict[str, dict[str, Any]] = field(default_factory=dict)
     centrality: float | None = None  # label-free: the mean agreement of its codes with the other seeds' codes
+    pairing: dict[str, Any] = field(default_factory=dict)  # the continuous codes paired with measures: own, cross
 
     @classmethod
     def from_evaluation(cls, seed: int, ckpt: Checkpoint, ev: dict[str, Any]) -> SeedResult:
@@ -78,7 +79,8 @@ class SeedResult:
                    morphometry={code: {"dominant": e["dominant"], "rho": abs(e["rho"][e["dominant"]]),
                                        "other": e["other"], "digit_kept": e["digit_kept"],
                                        "gap": e.get("extrapolation_gap")}
-                                for code, e in ev.get("morphometry", {}).items()})
+                                for code, e in ev.get("morphometry", {}).items()},
+                   pairing=ev.get("morphometry_pairing", {}))
 
     @classmethod
     def failed(cls, seed: int, error: str) -> SeedResult:
@@ -367,6 +369,9 @@ def summary(results: list[SeedResult]) -> dict[str, dict[str, Any]]:
     for code in results[0].morphometry if results else []:  # a code's one factor: high |rho|, low next, digit kept
         for key, worst in (("rho", min), ("other", max), ("digit_kept", min), ("gap", max)):
             columns[f"{key}/{code}"] = ([r.morphometry.get(code, {}).get(key) for r in results], worst)
+    if any(r.pairing for r in results):
+        columns["pair_own"] = ([r.pairing.get("own") for r in results], min)
+        columns["pair_cross"] = ([r.pairing.get("cross") for r in results], max)
     median, worst = {}, {}
     for key, (values, pick) in columns.items():
         median[key], w = stat(values, pick or min)
@@ -399,7 +404,8 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
                *(col for c in shaped for col in ((f"{c}: top \\|rho\\|", f"rho/{c}", "{:.2f}"),
                                                   (f"{c}: next \\|rho\\|", f"other/{c}", "{:.2f}"),
                                                   (f"{c}: digit kept", f"digit_kept/{c}", "{:.1%}"),
-                                                  (f"{c}: -2..2 change", f"gap/{c}", "{:.2f}")))]
+                                                  (f"{c}: -2..2 change", f"gap/{c}", "{:.2f}"))),
+               ("paired: own \\|rho\\|", "pair_own", "{:.2f}"), ("paired: cross \\|rho\\|", "pair_cross", "{:.2f}")]
     # Only the columns this data has: digits have no factors, dSprites has no labels or digit classifier.
     columns = [c for c in columns if any(row.get(c[1]) is not None for row in rows)] or columns[:2]
 
@@ -428,8 +434,10 @@ def markdown(results: list[SeedResult], stats: dict[str, dict[str, Any]], overri
             "top and next |rho|: a continuous code's largest and second-largest Spearman |rho| with the digits' "
             "shape measures along its traversals (the top one named), digit kept: the share of traversal images that "
             "keep their row's digit; -2..2 change: the largest change of a rho or the digit kept when the traversal "
-            "goes from -2 to 2 (the paper's extrapolation); worst = the lowest of each score, the highest FD-digits, "
-            "next |rho| and -2..2 change.\n\n"
+            "goes from -2 to 2 (the paper's extrapolation); paired: the continuous codes matched to distinct measures "
+            "(named in the own cell), the weakest code's |rho| on its own measure and the largest |rho| of a code on "
+            "another code's measure; worst = the lowest of each score, the highest FD-digits, next |rho|, -2..2 change "
+            "and cross |rho|.\n\n"
             + "\n".join(lines) + "\n")
 
 
@@ -439,6 +447,9 @@ def _morphometry_cells(r: SeedResult) -> dict[str, Any]:
     for code, m in r.morphometry.items():
         cells.update({f"rho/{code}": f"{m['rho']:.2f} {m['dominant']}", f"other/{code}": m["other"],
                       f"digit_kept/{code}": m["digit_kept"], f"gap/{code}": m.get("gap")})
+    if r.pairing:
+        cells.update({"pair_own": f"{r.pairing['own']:.2f} {'/'.join(r.pairing['measures'].values())}",
+                      "pair_cross": r.pairing["cross"]})
     return cells
 
 

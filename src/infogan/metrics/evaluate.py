@@ -12,7 +12,7 @@ from ..model import InfoGAN
 from .clustering import cluster_score
 from .diagnosis import diagnose
 from .disentanglement import disentanglement_scores
-from .morphometry import EXTRAPOLATED_SPAN, code_effects
+from .morphometry import EXTRAPOLATED_SPAN, code_effects, pair_codes
 from .sample_quality import applies_to, sample_quality
 from .stability import code_stability, stability_images
 
@@ -78,6 +78,9 @@ def evaluate(
         beyond = code_effects(model, rows_per_value=shape_rows, span=EXTRAPOLATED_SPAN)
         result["morphometry"] = {name: {**e.to_dict(), "beyond": beyond[name].to_dict(),
                                         "extrapolation_gap": e.gap(beyond[name])} for name, e in effects.items()}
+        pairing = pair_codes({name: e.rho for name, e in effects.items()})
+        if pairing is not None:
+            result["morphometry_pairing"] = pairing.to_dict()
     if data.factors is not None:  # dSprites: Q as an encoder of the known factors
         result["disentanglement"] = disentanglement_scores(model, data).to_dict()
     return result
