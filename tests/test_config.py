@@ -119,11 +119,12 @@ def test_the_contrastive_regulariser_needs_two_codes():
         cfg.validate()
 
 
-def test_the_hessian_penalty_needs_two_continuous_codes():
+@pytest.mark.parametrize("key", ["hessian", "orthogonal"])
+def test_the_code_penalties_need_two_continuous_codes(key):
     cfg = preset("mnist")
-    cfg.loss.hessian = 0.1
+    setattr(cfg.loss, key, 0.1)
     cfg.validate()  # c1 and c2
     cfg.latent.codes = cfg.latent.codes[:2]
-    with pytest.raises(ConfigError, match="loss.hessian .* at least two continuous codes"):
+    with pytest.raises(ConfigError, match=f"loss.{key} .* at least two continuous codes"):
         cfg.validate()
 

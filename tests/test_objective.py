@@ -177,3 +177,28 @@ def test_hessian_penalty_is_the_mean_square_of_each_code_pairs_mixed_derivative(
     assert plain.hessian is None
     one_code = LatentSpec(2, (CodeSpec("c1", "continuous"),))
     assert InfoGANObjective(one_code, 1.0, 1.0).mixed_partials(one_code.sample(n), eps) == []  # no pair: no term
+
+
+def test_orthogonality_penalty_is_the_squared_cosine_of_two_codes_image_changes():
+    # A linear "generator" G = c1 u + c2 v on 2 pixels: its changes along c1 and c2 are u and v, whatever the latent.
+    spec = LatentSpec(2, (CodeSpec("c1", "continuous"), CodeSpec("c2", "continuous")))
+    obj, n, eps = InfoGANObjective(spec, 1.0, 1.0, orthogonal=2.0), 4, 0.1
+    latent = spec.sample(n, torch.Generator().manual_seed(0))
+    moved = obj.mixed_partials(latent, eps)
+    c1, c2 = (torch.cat([m.codes[k] for m in moved]).double()[:, None] for k in ("c1", "c2"))
+
+    def penalty(u, v):
+        return obj.orthogonality((c1 * torch.tensor(u) + c2 * torch.tensor(v)).view(-1, 1, 1, 2), n).item()
+
+    assert penalty([1.0, 0.0], [0.0, 3.0]) == pytest.approx(0.0, abs=1e-9)  # two directions: no penalty
+    assert penalty([1.0, 1.0], [2.0, 2.0]) == pytest.approx(1.0)  # the same direction, whatever the size
+    assert penalty([1.0, 0.0], [1.0, 1.0]) == pytest.approx(0.5)  # 45 degrees apart: cos^2 = 1/2
+    # A rotation of two orthogonal changes of different sizes is penalised, of equal sizes not (the docstring's case).
+    s, w, t = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 2.0]), 0.3
+    rotated = (torch.cos(torch.tensor(t)) * s + torch.sin(torch.tensor(t)) * w).tolist(), \
+        (-torch.sin(torch.tensor(t)) * s + torch.cos(torch.tensor(t)) * w).tolist()
+    assert penalty(*rotated) > 0.1 and penalty([0.6, 0.8], [-0.8, 0.6]) == pytest.approx(0.0, abs=1e-9)
+    d, q = torch.zeros(n, 1), torch.zeros(n, spec.q_dim)
+    value = torch.tensor(penalty([1.0, 0.0], [1.0, 1.0]))
+    assert obj.generator_loss(d, q, latent.codes, orthogonal=value).loss.item() == pytest.approx(
+        obj.generator_loss(d, q, latent.codes).loss.item() + 2.0 * 0.5, rel=1e-5)

@@ -307,12 +307,14 @@ def test_resume_with_the_contrastive_regulariser_gives_the_same_next_steps(tiny_
             assert torch.equal(pa, pb), n
 
 
-def test_the_hessian_penalty_is_logged_and_changes_only_g_s_step(tiny_config, tiny_data):
+@pytest.mark.parametrize("key", ["hessian", "orthogonal"])
+def test_a_code_penalty_is_logged_and_changes_only_g_s_step(tiny_config, tiny_data, key):
     plain = Trainer(tiny_config, tiny_data)
-    tiny_config.loss.hessian = 10.0
+    setattr(tiny_config.loss, key, 10.0)
     t = Trainer(tiny_config, tiny_data)
     out, ref = t.train_step(), plain.train_step()
-    assert "hessian" not in ref.scalars() and out.scalars()["hessian"].item() > 0
+    assert key not in ref.scalars() and out.scalars()[key].item() > 0
+    assert ({"hessian", "orthogonal"} - {key}).pop() not in out.scalars()  # the other one stays off
     assert out.d.loss.item() == ref.d.loss.item()  # D's step is the same maths
-    assert out.g.loss.item() == pytest.approx(ref.g.loss.item() + 10.0 * out.scalars()["hessian"].item(), rel=1e-4)
+    assert out.g.loss.item() == pytest.approx(ref.g.loss.item() + 10.0 * out.scalars()[key].item(), rel=1e-4)
     assert any(not torch.equal(p, q) for p, q in zip(t.model.generator.parameters(), plain.model.generator.parameters()))

@@ -106,7 +106,10 @@ class LossConfig:
     # Weight of the Hessian penalty (Peebles et al. 2020; infogan.objective): G's mixed second derivatives in each
     # pair of continuous codes, squared, so that each code changes the image whatever the others' values. 0: off.
     hessian: float = _key(0.0, ge=0)
-    # Latents per step whose mixed derivatives it takes (the first ones of the batch), by central differences.
+    # Weight of the orthogonality penalty (infogan.objective): the squared cosine between the image changes that two
+    # continuous codes make, so that each code moves the image in its own direction. 0: off.
+    orthogonal: float = _key(0.0, ge=0)
+    # Latents per step whose derivatives these two penalties take (the first ones of the batch), by central differences.
     hessian_batch: int = _key(16, ge=1)
     # The differences' step in code units (fp32: bf16 would drown them).
     hessian_eps: float = _key(0.1, gt=0)
@@ -227,9 +230,11 @@ class Config:
         if self.loss.contrastive and len(self.latent.codes) < 2:
             raise ConfigError("loss.contrastive tells apart which code a pair of images shares, so it needs at least "
                               "two latent codes; set loss.contrastive = 0 or add codes")
-        if self.loss.hessian and sum(c.kind == "continuous" for c in self.latent.codes) < 2:
-            raise ConfigError("loss.hessian penalises how one continuous code's effect changes with another's, so it "
-                              "needs at least two continuous codes; set loss.hessian = 0 or add codes")
+        for key, what in (("hessian", "how one continuous code's effect changes with another's"),
+                          ("orthogonal", "two continuous codes' image changes that point the same way")):
+            if getattr(self.loss, key) and sum(c.kind == "continuous" for c in self.latent.codes) < 2:
+                raise ConfigError(f"loss.{key} penalises {what}, so it needs at least two continuous codes; "
+                                  f"set loss.{key} = 0 or add codes")
         return self
 
     # ---- TOML ---------------------------------------------------------------------

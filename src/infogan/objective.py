@@ -44,6 +44,13 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
   image does not depend on the others' values (G = f(a) + g(b) pixel by pixel), and a rotation of two such codes
   has P > 0 unless both bend the image alike (d2 G / du dv = (f'' - g'') / 2 for u, v at 45 degrees).
 
+* The orthogonality penalty O, weight δ = ``loss.orthogonal`` (0 gives the paper's objective): the mean, over pairs
+  of continuous codes and latents, of cos^2 between G's image changes dG/dc_a and dG/dc_b, from the same central
+  differences. A code rotated between two factors whose image changes s and w are orthogonal moves the image along
+  cos(t) s + sin(t) w, the other along -sin(t) s + cos(t) w; their inner product sin(t) cos(t) (|w|^2 - |s|^2) is 0
+  only at t = 0 or 90 degrees unless |s| = |w| (as in OroJaR, Wei et al. 2021). The cosine, unlike the Hessian
+  penalty's square, does not shrink when a code stops acting, so it cannot be met by silencing one.
+
 Why the added terms. Nothing in L_I prefers a code that names the digit to one that splits two similar digits (4
 and 9) by slant instead: both carry the same information. Slant, size and position change under small affine maps
 while the digit does not, so C breaks that tie without labels; the continuous codes, which should follow slant and
@@ -76,14 +83,16 @@ class Terms:
     consistency: torch.Tensor | None = None  # the consistency term, when it is on
     real_info: torch.Tensor | None = None  # H(c) - H(c|x) on the real batch (nats), when its term is on
     hessian: torch.Tensor | None = None  # the Hessian penalty (G's step), when its term is on
+    orthogonal: torch.Tensor | None = None  # the orthogonality penalty (G's step), when its term is on
 
 
 class InfoGANObjective:
     def __init__(self, spec: LatentSpec, lambda_cat: float, lambda_cont: float, consistency: float = 0.0,
-                 real_info: float = 0.0, contrastive: float = 0.0, hessian: float = 0.0):
+                 real_info: float = 0.0, contrastive: float = 0.0, hessian: float = 0.0, orthogonal: float = 0.0):
         self.spec = spec
         self.contrastive_weight = contrastive
         self.hessian_weight = hessian
+        self.orthogonal_weight = orthogonal
         self.lambdas = {c.name: lambda_cat if c.categorical else lambda_cont for c in spec.codes}  # λ_i: G's weights
         self.plain_gan = all(v == 0 for v in self.lambdas.values())
         # The plain GAN keeps Q a probe that cannot shape D, so it has no consistency term either.
@@ -146,7 +155,8 @@ class InfoGANObjective:
 
     def mixed_partials(self, latent: Latent, eps: float) -> list[Latent]:
         """For each pair (a, b) of continuous codes, ``latent`` moved by (+eps, +eps), (+eps, -eps), (-eps, +eps)
-        and (-eps, -eps) in (a, b): what :meth:`hessian` takes G's images of, in that order."""
+        and (-eps, -eps) in (a, b): what :meth:`hessian` and :meth:`orthogonality` take G's images of, in that
+        order."""
         names = [c.name for c in self.spec.codes if not c.categorical]
         moved = []
         for a, b in combinations(names, 2):
@@ -162,15 +172,23 @@ class InfoGANObjective:
         return ((pp - pm - mp + mm) / (4 * eps * eps)).pow(2).mean()
 
     @staticmethod
+    def orthogonality(images: torch.Tensor, n: int) -> torch.Tensor:
+        """The orthogonality penalty from G's images of :meth:`mixed_partials`' latents (``n`` of them), stacked in
+        order: the mean over pairs and latents of cos^2 between the central differences along a and along b."""
+        pp, pm, mp, mm = images.float().flatten(1).unflatten(0, (-1, 4, n)).unbind(1)
+        along_a, along_b = pp + pm - mp - mm, pp - pm + mp - mm
+        return F.cosine_similarity(along_a, along_b, dim=-1, eps=1e-8).pow(2).mean()
+
+    @staticmethod
     def contrastive(pair_logits: torch.Tensor, shared: torch.Tensor) -> torch.Tensor:
         """H's cross-entropy: how badly it names the code each pair shares (``shared``, an index into the codes)."""
         return F.cross_entropy(pair_logits.float(), shared)
 
     def generator_loss(self, d_fake: torch.Tensor, q_fake: torch.Tensor, targets: dict[str, torch.Tensor],
                        pair_logits: torch.Tensor | None = None, shared: torch.Tensor | None = None,
-                       hessian: torch.Tensor | None = None) -> Terms:
+                       hessian: torch.Tensor | None = None, orthogonal: torch.Tensor | None = None) -> Terms:
         """``pair_logits`` (H on the step's pairs) and ``shared`` add the contrastive term, ``hessian``
-        (:meth:`hessian`) the Hessian penalty."""
+        (:meth:`hessian`) the Hessian penalty, ``orthogonal`` (:meth:`orthogonality`) the orthogonality penalty."""
         # Non-saturating: G maximises log D(G(z, c)) rather than minimising log(1 - D).
         gan = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake, dtype=torch.float))
         loss, bound = self._info_loss(q_fake, targets, self.lambdas)
@@ -179,4 +197,7 @@ class InfoGANObjective:
             loss = loss + self.contrastive_weight * self.contrastive(pair_logits, shared)
         if hessian is not None:
             loss = loss + self.hessian_weight * hessian
-        return Terms(loss, gan.detach(), bound, hessian=None if hessian is None else hessian.detach())
+        if orthogonal is not None:
+            loss = loss + self.orthogonal_weight * orthogonal
+        return Terms(loss, gan.detach(), bound, hessian=None if hessian is None else hessian.detach(),
+                     orthogonal=None if orthogonal is None else orthogonal.detach())

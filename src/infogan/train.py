@@ -152,6 +152,8 @@ class StepOutput:
             out["contrastive"] = self.h
         if g.hessian is not None:
             out["hessian"] = g.hessian
+        if g.orthogonal is not None:
+            out["orthogonal"] = g.orthogonal
         return out | {f"mi/{name}": value for name, value in d.l_i.items()}
 
 
@@ -196,7 +198,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=o.lr_g, **adam)
         l = config.loss
         self.objective = InfoGANObjective(self.model.spec, l.lambda_cat, l.lambda_cont, l.consistency, l.real_info,
-                                          l.contrastive, l.hessian)
+                                          l.contrastive, l.hessian, l.orthogonal)
         # InfoGAN-CR's pair classifier H, trained beside D at D's learning rate (as there), when its term is on.
         self.contrast = self.c_net = self.opt_c = None
         if l.contrastive:
@@ -259,9 +261,9 @@ class Trainer:
             with self.autocast():
                 d_fake, q_fake = self.d_frozen(fake)
                 pair_logits = self.contrast(*pair) if contrast else None
-                hessian = self.hessian(latent) if self.objective.hessian_weight else None  # fp32 inside
+                hessian, orthogonal = self.code_penalties(latent)  # fp32 inside
                 g_terms = self.objective.generator_loss(d_fake, q_fake, latent.codes, pair_logits,
-                                                        shared if contrast else None, hessian)
+                                                        shared if contrast else None, hessian, orthogonal)
             self.opt_g.zero_grad(set_to_none=True)
             g_terms.loss.backward()
         self.opt_g.step()
@@ -269,15 +271,20 @@ class Trainer:
         self.step += 1
         return StepOutput(d_terms, g_terms, h_loss)
 
-    def hessian(self, latent: Latent) -> torch.Tensor:
-        """The Hessian penalty on the first ``loss.hessian_batch`` latents of the step, G in fp32."""
-        l = self.config.loss
+    def code_penalties(self, latent: Latent) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The Hessian and orthogonality penalties (None where off) on the first ``loss.hessian_batch`` latents of
+        the step, from one pass of G in fp32 over their central differences."""
+        o, l = self.objective, self.config.loss
+        if not (o.hessian_weight or o.orthogonal_weight):
+            return None, None
         head = latent[: l.hessian_batch]
-        moved = self.objective.mixed_partials(head, l.hessian_eps)
+        moved = o.mixed_partials(head, l.hessian_eps)
         spec = self.model.spec
         with torch.autocast(self.device.type, enabled=False):
             images = self.g_net(torch.cat([spec.generator_input(m) for m in moved]))
-        return self.objective.hessian(images, len(head.z), l.hessian_eps)
+        n = len(head.z)
+        return (o.hessian(images, n, l.hessian_eps) if o.hessian_weight else None,
+                o.orthogonality(images, n) if o.orthogonal_weight else None)
 
     def h_step(self, first: torch.Tensor, second: torch.Tensor, shared: torch.Tensor) -> torch.Tensor:
         """InfoGAN-CR's H step: one update of H towards naming the code each pair of images shares; H's loss
