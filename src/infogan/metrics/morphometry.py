@@ -164,37 +164,41 @@ def pair_codes(rho: dict[str, dict[str, float]]) -> Pairing | None:
     return Pairing(dict(zip(codes, best)), own, cross)
 
 
-def reference_effects(digits: np.ndarray, steps: int = 9) -> dict[str, CodeEffect]:
-    """What a code that *is* one factor would score: :class:`CodeEffect` of the paper's two factors applied to real
-    digits [N, 28, 28] (uint8, or floats in [0, 1]), each row one digit. ``slant``: a horizontal shear, its tangent
-    from -0.3 to 0.3; ``width``: the de-slanted digit stretched across its axis from 0.8 to 1.2 times, then slanted
-    back. Digit and identity kept are not measured (1.0 and None)."""
-    x = np.asarray(digits, np.float32).reshape(-1, 28, 28)
-    x = x / 255.0 if np.asarray(digits).dtype == np.uint8 else x
-    tangent = np.tan(np.radians(np.nan_to_num(morphometry(x)["slant"])))
+PURE_FACTORS = {"slant": (-0.3, 0.3), "width": (0.8, 1.2)}  # each pure factor's range in reference_effects
+
+
+def pure_factor(image: np.ndarray, factor: str, amount: float, tangent: float) -> np.ndarray:
+    """A digit [28, 28] (floats) changed by one of the paper's factors alone. ``slant``: a horizontal shear adding
+    ``amount`` to the tangent of its slant; ``width``: stretched ``amount`` times across its own axis (its slant,
+    ``tangent``, undone, then redone), which leaves the slant."""
 
     def shear(t: float) -> np.ndarray:  # output (row, col) <- input (row, col + t * row): the top leans right
         return np.array([[1.0, 0.0], [t, 1.0]])
 
-    warps = {"slant": [shear(t) for t in np.linspace(-0.3, 0.3, steps)],
-             "width": [np.diag([1.0, 1.0 / k]) for k in np.linspace(0.8, 1.2, steps)]}
-    effects = {}
-    for name, matrices in warps.items():
-        images = np.empty((len(x), steps, 28, 28), np.float32)
-        for i, (image, t) in enumerate(zip(x, tangent)):
-            for j, m in enumerate(matrices):
-                if name == "width":  # stretch in the digit's own frame: undo its slant, stretch, redo it
-                    m = shear(-t) @ m @ shear(t)
-                images[i, j] = _warp(image, m)
-        measured = {k: v.reshape(len(x), steps) for k, v in morphometry(images.reshape(-1, 28, 28)).items()}
-        effects[name] = effect_from_traversal(measured, digit_kept=1.0, identity_kept=None)
-    return effects
-
-
-def _warp(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``image`` resampled through ``matrix`` (output (row, col) -> input (row, col)) about its centre."""
+    matrix = shear(amount) if factor == "slant" else shear(-tangent) @ np.diag([1.0, 1.0 / amount]) @ shear(tangent)
     centre = np.array([13.5, 13.5])
     return ndimage.affine_transform(image, matrix, centre - matrix @ centre, order=1)
+
+
+def slant_tangents(digits: np.ndarray) -> np.ndarray:
+    """The tangent of each digit's slant (0 where it cannot be measured), for :func:`pure_factor`."""
+    return np.tan(np.radians(np.nan_to_num(morphometry(digits)["slant"])))
+
+
+def reference_effects(digits: np.ndarray, steps: int = 9) -> dict[str, CodeEffect]:
+    """What a code that *is* one factor would score: :class:`CodeEffect` of each :func:`pure_factor` over its
+    :data:`PURE_FACTORS` range, on real digits [N, 28, 28] (uint8, or floats in [0, 1]), each row one digit. Digit
+    and identity kept are not measured (1.0 and None)."""
+    x = np.asarray(digits, np.float32).reshape(-1, 28, 28)
+    x = x / 255.0 if np.asarray(digits).dtype == np.uint8 else x
+    tangents = slant_tangents(x)
+    effects = {}
+    for factor, (low, high) in PURE_FACTORS.items():
+        images = np.stack([pure_factor(image, factor, a, t) for image, t in zip(x, tangents)
+                           for a in np.linspace(low, high, steps)])
+        measured = {k: v.reshape(len(x), steps) for k, v in morphometry(images).items()}
+        effects[factor] = effect_from_traversal(measured, digit_kept=1.0, identity_kept=None)
+    return effects
 
 
 def applies(model: InfoGAN) -> bool:
