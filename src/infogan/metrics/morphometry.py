@@ -20,7 +20,7 @@ same digit as the row's middle (c = 0) image: a code that turns a 4 into a 9 sco
 
 The measures are not independent of each other, so a code's *next* |rho| is a poor test of one code, one factor:
 a pure horizontal stretch of real digits also moves their area and stroke thickness (|rho| near 1), and a pure shear
-moves their thickness (|rho| about 0.7), as :func:`reference_effects` measures. What a pure factor leaves alone is the
+moves their thickness (|rho| 0.5 to 0.7), as :func:`reference_effects` measures. What a pure factor leaves alone is the
 other factor's measure, so several codes are judged together by :func:`pair_codes`: each code matched to its own
 measure, and the largest |rho| of any code on another code's measure (the *cross* |rho|).
 """
@@ -151,15 +151,22 @@ def pair_codes(rho: dict[str, dict[str, float]]) -> Pairing | None:
     if not 2 <= len(codes) <= len(measures):
         return None
 
+    def size(code: str, measure: str) -> float:  # |rho|, 0 where the measure failed
+        value = rho[code].get(measure, float("nan"))
+        return abs(value) if np.isfinite(value) else 0.0
+
     def score(match: tuple[str, ...]) -> tuple[float, float]:
-        own = min(abs(rho[c].get(m, np.nan)) for c, m in zip(codes, match))
-        cross = max(abs(rho[c].get(m, np.nan)) for c in codes for m in match if m != match[codes.index(c)])
+        own = min(size(c, m) for c, m in zip(codes, match))
+        cross = max(size(c, m) for c, mine in zip(codes, match) for m in match if m != mine)
         return own, cross
 
-    # Each code's own measure is one it moves: the largest smallest own |rho| (to the 0.01 it is read to: a wider
-    # digit's width and area both rise, rho 1.00), then the smallest cross |rho|.
-    best = max(permutations(measures, len(codes)),
-               key=lambda match: (lambda own, cross: (round(np.nan_to_num(own, nan=-1.0), 2), -cross))(*score(match)))
+    def preference(match: tuple[str, ...]) -> tuple[float, float]:
+        # Each code's own measure is one it moves: the largest smallest own |rho| (to the 0.01 it is read to: a
+        # wider digit's width and area both rise, rho 1.00), then the smallest cross |rho|.
+        own, cross = score(match)
+        return round(own, 2), -cross
+
+    best = max(permutations(measures, len(codes)), key=preference)
     own, cross = score(best)
     return Pairing(dict(zip(codes, best)), own, cross)
 
