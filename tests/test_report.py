@@ -111,6 +111,10 @@ def test_evaluate_text_shows_the_confusion_matrix_fd_digits_and_diagnosis(evalua
         assert (f"from -2 to 2: mostly {b['dominant']} (rho {b['rho'][b['dominant']]:+.2f}; next |rho| {b['other']:.2f}), "
                 f"digit kept {b['digit_kept'] * 100:.1f}%; the largest change of a rho or the digit kept from -1..1: "
                 f"{e['extrapolation_gap']:.2f}") in text
+    d = r["code_directions"]["c1/c2"]
+    assert 0 <= d["cos2"] <= 1 and d["size_ratio"] > 0
+    assert f"c1/c2: the two codes' image changes have cos^2 {d['cos2']:.3f} (0: orthogonal), sizes " \
+        f"{d['size_ratio']:.2f} : 1" in text
     p = r["morphometry_pairing"]
     assert set(p["measures"]) == {"c1", "c2"} and p["measures"]["c1"] != p["measures"]["c2"]
     assert p["own"] == pytest.approx(min(abs(r["morphometry"][c]["rho"][m]) for c, m in p["measures"].items()))

@@ -124,6 +124,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         p = r["morphometry_pairing"]
         print(f"  codes paired with measures: {', '.join(f'{c} {m}' for c, m in p['measures'].items())}; each moves "
               f"its own by |rho| >= {p['own']:.2f}, another code's by at most {p['cross']:.2f}")
+    for pair, d in r.get("code_directions", {}).items():
+        print(f"  {pair}: the two codes' image changes have cos^2 {d['cos2']:.3f} (0: orthogonal), sizes "
+              f"{d['size_ratio']:.2f} : 1")
     if "disentanglement" in r:
         d = r["disentanglement"]
         print(f"  disentanglement of {', '.join(d['factors'])} in Q's {', '.join(d['dims'])} "

@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from ..model import InfoGAN
 from .clustering import cluster_score
 from .diagnosis import diagnose
+from .directions import code_directions
 from .disentanglement import disentanglement_scores
 from .morphometry import EXTRAPOLATED_SPAN, code_effects, pair_codes
 from .sample_quality import applies_to, sample_quality
@@ -41,7 +42,8 @@ def evaluate(
     label-free stability of every categorical code on ``data``, L_I and H(c) of every code on fresh samples,
     and, for 28x28 grey models, FD-digits of samples vs ``data`` and what each continuous code does to the digits'
     shape (:mod:`infogan.metrics.morphometry`; ``shape_rows`` traversal rows per categorical value, the code over
-    -1..1 and over -2..2)."""
+    -1..1 and over -2..2), and, with two or more continuous codes, how each pair of them shares G's pixels
+    (:mod:`infogan.metrics.directions`)."""
     result: dict[str, Any] = {"data": data.name, "n_images": len(data)}
     cats = [c for c in model.spec.codes if c.categorical]
     if code is not None:
@@ -81,6 +83,9 @@ def evaluate(
         pairing = pair_codes({name: e.rho for name, e in effects.items()})
         if pairing is not None:
             result["morphometry_pairing"] = pairing.to_dict()
+    directions = code_directions(model)
+    if directions:
+        result["code_directions"] = {pair: d.to_dict() for pair, d in directions.items()}
     if data.factors is not None:  # dSprites: Q as an encoder of the known factors
         result["disentanglement"] = disentanglement_scores(model, data).to_dict()
     return result

@@ -1,0 +1,52 @@
+"""A label-free look at how a model's continuous codes share the image: the directions in which each pair of codes
+changes G's pixels.
+
+For each pair of continuous codes (a, b), G's images of latents moved by +-eps in a and b (the central differences
+of :meth:`InfoGANObjective.mixed_partials`) give the image changes along a and along b at each latent. Two numbers per
+pair: the mean squared cosine between the two changes (what ``loss.orthogonal`` penalises; 0 when the codes move
+different pixels or move them in orthogonal ways, 1 when they move the image the same way) and the median ratio of
+their sizes. Two codes whose changes are orthogonal and of equal size may still be any rotation of two factors:
+only unequal sizes make orthogonality pick out the factors' own directions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from itertools import combinations
+
+import torch
+import torch.nn.functional as F
+
+from ..model import InfoGAN
+from ..objective import InfoGANObjective
+
+
+@dataclass(frozen=True)
+class CodeDirections:
+    cos2: float  # mean over latents of cos^2 between the image changes along the two codes
+    size_ratio: float  # median over latents of |change along the first| / |change along the second|
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@torch.no_grad()
+def code_directions(model: InfoGAN, n: int = 256, eps: float = 0.1, seed: int = 0) -> dict[str, CodeDirections]:
+    """:class:`CodeDirections` of each pair of continuous codes, keyed ``"a/b"``, over ``n`` prior latents; empty
+    with fewer than two continuous codes."""
+    spec = model.spec
+    names = [c.name for c in spec.codes if not c.categorical]
+    if len(names) < 2:
+        return {}
+    latent = spec.sample(n, torch.Generator().manual_seed(seed))
+    moved = InfoGANObjective(spec, 1.0, 1.0).mixed_partials(latent, eps)
+    model.generator.eval()
+    images = torch.cat([model.generator(spec.generator_input(m).to(model.device)).float().cpu() for m in moved])
+    groups = images.flatten(1).unflatten(0, (-1, 4, n)).unbind(0)  # one [4, n, pixels] per pair, in pair order
+    out = {}
+    for (a, b), (pp, pm, mp, mm) in zip(combinations(names, 2), groups):
+        along_a, along_b = pp + pm - mp - mm, pp - pm + mp - mm
+        cos2 = F.cosine_similarity(along_a, along_b, dim=-1, eps=1e-8).pow(2).mean()
+        ratio = (along_a.norm(dim=-1) / along_b.norm(dim=-1).clamp_min(1e-12)).median()
+        out[f"{a}/{b}"] = CodeDirections(float(cos2), float(ratio))
+    return out
