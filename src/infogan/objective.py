@@ -49,7 +49,8 @@ cross-entropy of D's logit against a label (BCE(d, 1) = -log D, BCE(d, 0) = -log
   differences. A code rotated between two factors whose image changes s and w are orthogonal moves the image along
   cos(t) s + sin(t) w, the other along -sin(t) s + cos(t) w; their inner product sin(t) cos(t) (|w|^2 - |s|^2) is 0
   only at t = 0 or 90 degrees unless |s| = |w| (as in OroJaR, Wei et al. 2021). The cosine, unlike the Hessian
-  penalty's square, does not shrink when a code stops acting, so it cannot be met by silencing one.
+  penalty's square, does not shrink when a code stops acting, so it cannot be met by silencing one; it can be met
+  by changes of equal size, or by orthogonal directions other than the factors' (``infogan.metrics.directions``).
 
 Why the added terms. Nothing in L_I prefers a code that names the digit to one that splits two similar digits (4
 and 9) by slant instead: both carry the same information. Slant, size and position change under small affine maps

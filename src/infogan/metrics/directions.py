@@ -5,8 +5,9 @@ For each pair of continuous codes (a, b), G's images of latents moved by +-eps i
 of :meth:`InfoGANObjective.mixed_partials`) give the image changes along a and along b at each latent. Two numbers per
 pair: the mean squared cosine between the two changes (what ``loss.orthogonal`` penalises; 0 when the codes move
 different pixels or move them in orthogonal ways, 1 when they move the image the same way) and the median ratio of
-their sizes. Two codes whose changes are orthogonal and of equal size may still be any rotation of two factors:
-only unequal sizes make orthogonality pick out the factors' own directions.
+their sizes. Within the span of two factors whose changes are orthogonal, codes of equal size are orthogonal at any
+rotation of the factors, codes of unequal sizes only when lined up with them; but two codes can also be orthogonal
+along other directions than the factors', so a low cos^2 alone does not show the factors are found.
 """
 
 from __future__ import annotations
