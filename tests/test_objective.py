@@ -194,10 +194,10 @@ def test_orthogonality_penalty_is_the_squared_cosine_of_two_codes_image_changes(
     assert penalty([1.0, 1.0], [2.0, 2.0]) == pytest.approx(1.0)  # the same direction, whatever the size
     assert penalty([1.0, 0.0], [1.0, 1.0]) == pytest.approx(0.5)  # 45 degrees apart: cos^2 = 1/2
     # A rotation of two orthogonal changes of different sizes is penalised, of equal sizes not (the docstring's case).
-    s, w, t = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 2.0]), 0.3
-    rotated = (torch.cos(torch.tensor(t)) * s + torch.sin(torch.tensor(t)) * w).tolist(), \
-        (-torch.sin(torch.tensor(t)) * s + torch.cos(torch.tensor(t)) * w).tolist()
-    assert penalty(*rotated) > 0.1 and penalty([0.6, 0.8], [-0.8, 0.6]) == pytest.approx(0.0, abs=1e-9)
+    cos, sin = math.cos(0.3), math.sin(0.3)  # s = (1, 0) and w = (0, 2) turned by 0.3 rad; then s and w both size 1
+    assert penalty([cos, 2 * sin], [-sin, 2 * cos]) == pytest.approx(9 * (sin * cos) ** 2 / (
+        (cos**2 + 4 * sin**2) * (sin**2 + 4 * cos**2)))
+    assert penalty([cos, sin], [-sin, cos]) == pytest.approx(0.0, abs=1e-9)
     d, q = torch.zeros(n, 1), torch.zeros(n, spec.q_dim)
     value = torch.tensor(penalty([1.0, 0.0], [1.0, 1.0]))
     assert obj.generator_loss(d, q, latent.codes, orthogonal=value).loss.item() == pytest.approx(
