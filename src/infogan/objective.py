@@ -166,18 +166,30 @@ class InfoGANObjective:
         return moved
 
     @staticmethod
+    def _corners(images: torch.Tensor, n: int) -> tuple[torch.Tensor, ...]:
+        """G's images of :meth:`mixed_partials`' latents (``n`` of them), stacked in order, as the images at
+        (+eps, +eps), (+eps, -eps), (-eps, +eps) and (-eps, -eps), each [pairs, n, pixels] in fp32."""
+        return images.float().flatten(1).unflatten(0, (-1, 4, n)).unbind(1)
+
+    @staticmethod
+    def code_changes(images: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """G's image changes along a and along b (central differences, unscaled), each [pairs, n, pixels], from its
+        images of :meth:`mixed_partials`' latents (``n`` of them), stacked in order."""
+        pp, pm, mp, mm = InfoGANObjective._corners(images, n)
+        return pp + pm - mp - mm, pp - pm + mp - mm
+
+    @staticmethod
     def hessian(images: torch.Tensor, n: int, eps: float) -> torch.Tensor:
         """The Hessian penalty from G's images of :meth:`mixed_partials`' latents (``n`` of them), stacked in order:
         the mean square of the central-difference mixed derivative d2 G / da db, over pairs, latents and pixels."""
-        pp, pm, mp, mm = images.float().flatten(1).unflatten(0, (-1, 4, n)).unbind(1)
+        pp, pm, mp, mm = InfoGANObjective._corners(images, n)
         return ((pp - pm - mp + mm) / (4 * eps * eps)).pow(2).mean()
 
     @staticmethod
     def orthogonality(images: torch.Tensor, n: int) -> torch.Tensor:
         """The orthogonality penalty from G's images of :meth:`mixed_partials`' latents (``n`` of them), stacked in
-        order: the mean over pairs and latents of cos^2 between the central differences along a and along b."""
-        pp, pm, mp, mm = images.float().flatten(1).unflatten(0, (-1, 4, n)).unbind(1)
-        along_a, along_b = pp + pm - mp - mm, pp - pm + mp - mm
+        order: the mean over pairs and latents of cos^2 between the image changes along a and along b."""
+        along_a, along_b = InfoGANObjective.code_changes(images, n)
         return F.cosine_similarity(along_a, along_b, dim=-1, eps=1e-8).pow(2).mean()
 
     @staticmethod

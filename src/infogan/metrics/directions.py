@@ -43,11 +43,8 @@ def code_directions(model: InfoGAN, n: int = 256, eps: float = 0.1, seed: int = 
     moved = InfoGANObjective(spec, 1.0, 1.0).mixed_partials(latent, eps)
     model.generator.eval()
     images = torch.cat([model.generator(spec.generator_input(m).to(model.device)).float().cpu() for m in moved])
-    groups = images.flatten(1).unflatten(0, (-1, 4, n)).unbind(0)  # one [4, n, pixels] per pair, in pair order
-    out = {}
-    for (a, b), (pp, pm, mp, mm) in zip(combinations(names, 2), groups):
-        along_a, along_b = pp + pm - mp - mm, pp - pm + mp - mm
-        cos2 = F.cosine_similarity(along_a, along_b, dim=-1, eps=1e-8).pow(2).mean()
-        ratio = (along_a.norm(dim=-1) / along_b.norm(dim=-1).clamp_min(1e-12)).median()
-        out[f"{a}/{b}"] = CodeDirections(float(cos2), float(ratio))
-    return out
+    along_a, along_b = InfoGANObjective.code_changes(images, n)  # [pairs, n, pixels], pairs in combinations order
+    cos2 = F.cosine_similarity(along_a, along_b, dim=-1, eps=1e-8).pow(2).mean(1)
+    ratio = (along_a.norm(dim=-1) / along_b.norm(dim=-1).clamp_min(1e-12)).median(1).values
+    return {f"{a}/{b}": CodeDirections(float(c), float(r))
+            for (a, b), c, r in zip(combinations(names, 2), cos2, ratio)}
