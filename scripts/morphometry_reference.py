@@ -23,6 +23,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0, help="which digits (default 0)")
     args = p.parse_args()
     images, _ = load_bundled()
+    if not 1 <= args.n <= len(images):
+        p.error(f"--n must be between 1 and {len(images)}, the bundled digits")
     digits = images[np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)]
     effects = reference_effects(digits)
     print(f"{args.n} bundled MNIST digits (seed {args.seed}), 9 steps per row\n")
