@@ -318,3 +318,16 @@ def test_a_code_penalty_is_logged_and_changes_only_g_s_step(tiny_config, tiny_da
     assert out.d.loss.item() == ref.d.loss.item()  # D's step is the same maths
     assert out.g.loss.item() == pytest.approx(ref.g.loss.item() + 10.0 * out.scalars()[key].item(), rel=1e-4)
     assert any(not torch.equal(p, q) for p, q in zip(t.model.generator.parameters(), plain.model.generator.parameters()))
+
+
+def test_the_code_penalties_wait_for_their_step(tiny_config, tiny_data):
+    plain = Trainer(tiny_config, tiny_data)
+    tiny_config.loss.orthogonal, tiny_config.loss.penalties_from = 10.0, 2
+    t = Trainer(tiny_config, tiny_data)
+    for _ in range(2):
+        assert "orthogonal" not in t.train_step().scalars()
+        plain.train_step()
+    assert all(torch.equal(p, q) for p, q in zip(t.model.generator.parameters(), plain.model.generator.parameters()))
+    out, ref = t.train_step(), plain.train_step()
+    assert out.scalars()["orthogonal"].item() > 0
+    assert any(not torch.equal(p, q) for p, q in zip(t.model.generator.parameters(), plain.model.generator.parameters()))

@@ -109,6 +109,9 @@ class LossConfig:
     # Weight of the orthogonality penalty (infogan.objective): the squared cosine between the image changes that two
     # continuous codes make, so that each code moves the image in its own direction. 0: off.
     orthogonal: float = _key(0.0, ge=0)
+    # The step from which these two penalties act: late enough, the categorical code has settled before they
+    # start pulling the continuous codes apart.
+    penalties_from: int = _key(0, ge=0)
     # Latents per step whose derivatives these two penalties take (the first ones of the batch), by central differences.
     hessian_batch: int = _key(16, ge=1)
     # The differences' step in code units (fp32: bf16 would drown them).

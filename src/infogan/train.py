@@ -273,9 +273,9 @@ class Trainer:
 
     def code_penalties(self, latent: Latent) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """The Hessian and orthogonality penalties (None where off) on the first ``loss.hessian_batch`` latents of
-        the step, from one pass of G in fp32 over their central differences."""
+        the step, from one pass of G in fp32 over their central differences; none before ``loss.penalties_from``."""
         o, l = self.objective, self.config.loss
-        if not (o.hessian_weight or o.orthogonal_weight):
+        if not (o.hessian_weight or o.orthogonal_weight) or self.step < l.penalties_from:
             return None, None
         head = latent[: l.hessian_batch]
         moved = o.mixed_partials(head, l.hessian_eps)
