@@ -23,7 +23,7 @@ def _fast_evaluate(model, data, code, *_):
     return evaluate_model(model, data, code, **FAST_EVAL)
 
 
-def test_sweep_trains_each_seed_once_and_resumes_short_ones(tmp_path, tiny_config, capsys):
+def test_sweep_trains_each_seed_once_and_resumes_short_ones(tmp_path, tiny_config, capsys, monkeypatch):
     logs: list[str] = []
     kw = {"progress": False, "evaluate_kw": FAST_EVAL, "log": logs.append}
     sweep = run_sweep(tiny_config, [0, 1], tmp_path, {"train.steps": 2}, **kw)
@@ -51,8 +51,10 @@ def test_sweep_trains_each_seed_once_and_resumes_short_ones(tmp_path, tiny_confi
     assert table["most_central"] == [0, 1][central.index(max(central))]
     assert f"most central (ModelCentrality, no labels): seed {table['most_central']}" in md
 
-    logs.clear()  # the same sweep again: everything is read back
-    again = run_sweep(tiny_config, [0, 1], tmp_path, {"train.steps": 2}, **kw)
+    logs.clear()  # the same sweep again: everything is read back, the centrality too
+    with monkeypatch.context() as m:
+        m.setattr("infogan.sweep.centrality", lambda models: pytest.fail("centrality computed again"))
+        again = run_sweep(tiny_config, [0, 1], tmp_path, {"train.steps": 2}, **kw)
     assert logs == [] and again.results == sweep.results
 
     tiny_config.save(tmp_path / "tiny.toml")  # the CLI, on the finished sweep: prints the table

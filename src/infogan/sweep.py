@@ -8,7 +8,8 @@ disentanglement scores instead of the digit ones), plus the median and the worst
 trained seeds each seed's ModelCentrality among them (:mod:`infogan.metrics.centrality`, no labels) and the most
 central seed; a seed whose training failed, or that another process is training (its run directory is locked), gets a row with its error, and
 the others carry on. Rerunning the same command continues: a seed
-whose training reached its budget and whose ``evaluation.json`` belongs to that final checkpoint is only read back;
+whose training reached its budget and whose ``evaluation.json`` belongs to that final checkpoint is only read back
+(and the centralities, from ``OUT/centrality.json``, while the same seeds at the same steps are compared);
 a seed cut short or failed resumes from its newest checkpoint (with what is left of a time budget). Ctrl-C or
 SIGTERM stops every training after its current step, with a checkpoint; a second Ctrl-C kills them.
 """
@@ -44,6 +45,7 @@ from .runs import Checkpoint, RunDir, load_model
 from .train import step_budget
 
 SWEEP_MD, SWEEP_JSON = "sweep.md", "sweep.json"
+CENTRALITY_JSON = "centrality.json"  # the seeds' ModelCentrality and the (seed, step) models it compared
 TRAIN_LOG = "train.log"  # a training subprocess's output, in its seed's run directory
 # The disentanglement scores a sweep tabulates (higher is better), with their column headers.
 DISENTANGLEMENT = {"factor_vae": "FactorVAE", "mig": "MIG", "sap": "SAP", "dci_disentanglement": "DCI-D",
@@ -156,8 +158,14 @@ def with_centrality(results: list[SeedResult], out: Path, device: torch.device |
     trained = [r for r in results if not r.error and _run_dir(out, r.seed).checkpoints()]
     if len(trained) < 2:
         return results
-    models = [load_model(_run_dir(out, r.seed).path, device) for r in trained]
-    scores = dict(zip((r.seed for r in trained), centrality(models)))
+    models = [[r.seed, r.steps] for r in trained]  # what the scores belong to: a rerun of a finished sweep reads them
+    cached = _read_json(out / CENTRALITY_JSON)
+    if cached is not None and cached.get("models") == models:
+        scores = {int(seed): score for seed, score in cached["scores"].items()}
+    else:
+        scores = dict(zip((r.seed for r in trained),
+                          centrality([load_model(_run_dir(out, r.seed).path, device) for r in trained])))
+        atomic_write_bytes(out / CENTRALITY_JSON, json.dumps({"models": models, "scores": scores}).encode())
     return [dataclasses.replace(r, centrality=round(scores[r.seed], 5)) if r.seed in scores else r for r in results]
 
 
